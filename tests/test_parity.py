@@ -1,0 +1,134 @@
+"""swin_edu gives the same numbers as timm and torchvision for the same weights."""
+import pytest
+import torch
+import timm
+import torchvision
+from timm.models import swin_transformer as timm_swin
+
+import swin_edu as se
+
+TOL = 1e-5
+
+
+def _set_fused(model, fused):
+    for module in model.modules():
+        if isinstance(module, se.WindowAttention):
+            module.fused = fused
+
+
+def _perturb_(model):
+    """Random init leaves LayerNorms at 1/0 and biases at 0; perturb all so no tensor is trivially equal."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+
+
+@pytest.fixture(scope="module")
+def timm_tiny():
+    torch.manual_seed(0)
+    model = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False).eval()
+    _perturb_(model)
+    return model
+
+
+@pytest.fixture(scope="module")
+def images():
+    return torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+
+
+def _official_from_timm(state_dict):
+    """The inverse mapping: timm >= 0.9 layout -> official (downsample at the end of stage i, plain head,
+    buffers present)."""
+    out = {}
+    for key, value in state_dict.items():
+        if key.startswith("layers.") and ".downsample." in key:
+            i = int(key.split(".")[1])
+            key = key.replace(f"layers.{i}.downsample.", f"layers.{i - 1}.downsample.", 1)
+        out[key.replace("head.fc.", "head.")] = value
+    for name, buffer in timm.create_model("swin_tiny_patch4_window7_224").named_buffers():
+        out[name] = buffer  # relative_position_index, attn_mask: as the official checkpoints carry them
+    return out
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_logits_equal_timm(timm_tiny, images, fused):
+    model = se.swin_t().eval()
+    assert se.load_weights(model, timm_tiny.state_dict()) == "timm"
+    _set_fused(model, fused)
+    with torch.no_grad():
+        diff = (model(images) - timm_tiny(images)).abs().max().item()
+    assert diff <= TOL, diff
+
+
+def test_logits_equal_official_layout(timm_tiny, images):
+    official = _official_from_timm(timm_tiny.state_dict())
+    assert "layers.0.downsample.reduction.weight" in official and "head.weight" in official
+    model = se.swin_t().eval()
+    assert se.load_weights(model, official) == "official"
+    with torch.no_grad():
+        assert (model(images) - timm_tiny(images)).abs().max().item() <= TOL
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_logits_equal_torchvision(images, fused):
+    reference = torchvision.models.swin_t().eval()
+    _perturb_(reference)
+    model = se.swin_t().eval()
+    assert se.load_weights(model, reference.state_dict()) == "torchvision"
+    _set_fused(model, fused)
+    with torch.no_grad():
+        diff = (model(images) - reference(images)).abs().max().item()
+    assert diff <= TOL, diff
+
+
+def test_load_from_path_uses_weights_only(tmp_path, timm_tiny, images):
+    path = tmp_path / "swin_t.pth"
+    torch.save({"model": timm_tiny.state_dict()}, path)
+    model = se.swin_t().eval()
+    assert se.load_weights(model, path) == "timm"
+    with torch.no_grad():
+        assert (model(images) - timm_tiny(images)).abs().max().item() <= TOL
+
+
+def test_shifted_block_equals_timm():
+    ref = timm_swin.SwinTransformerBlock(dim=96, input_resolution=(56, 56), num_heads=3, window_size=7,
+                                         shift_size=3).eval()
+    _perturb_(ref)
+    block = se.SwinBlock(96, (56, 56), num_heads=3, window_size=7, shift_size=3).eval()
+    block.load_state_dict(ref.state_dict(), strict=False)  # timm keeps its buffers; ours are rebuilt
+    assert torch.equal(block.attn_mask, ref.attn_mask)
+    x = torch.randn(2, 56, 56, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), ref(x), atol=TOL, rtol=0)
+
+
+def test_patch_merging_equals_timm():
+    ref = timm_swin.PatchMerging(dim=96)
+    _perturb_(ref)
+    merge = se.PatchMerging(96)
+    merge.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 56, 56, 96)
+    with torch.no_grad():
+        out = merge(x)
+        assert out.shape == (2, 28, 28, 192)
+        torch.testing.assert_close(out, ref(x), atol=TOL, rtol=0)
+
+
+def test_merge_order_is_the_official_one():
+    x = torch.randn(1, 4, 6, 3)
+    pieces = [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]]
+    assert torch.equal(se.merge_patches(x), torch.cat(pieces, dim=-1))
+
+
+def test_fused_and_explicit_attention_agree():
+    attn = se.WindowAttention(dim=32, num_heads=4, window_size=4)
+    x = torch.randn(2 * 4, 16, 32)
+    mask = se.shifted_window_mask(8, 8, 4, 2)
+    for m in (None, mask):
+        attn.fused = True
+        fused = attn(x, m)
+        attn.fused = False
+        torch.testing.assert_close(fused, attn(x, m), atol=1e-6, rtol=0)
+    weights = attn.attention_weights(x, mask)
+    assert weights.shape == (8, 4, 16, 16)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(8, 4, 16))
