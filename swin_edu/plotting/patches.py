@@ -1,5 +1,202 @@
-"""Plotting helpers (to be written)."""
-__all__: list[str] = []
+"""Figures for notebooks 01 (patch partition and embedding) and 02 (patch merging).
+
+The photograph is matplotlib's sample image of Grace Hopper, which ships with matplotlib:
+no download is needed.
+"""
+from __future__ import annotations
+
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from matplotlib import cbook
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+__all__ = ["sample_image", "plot_patch_grid", "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
+
+#: one colour per 2x2 sub-grid, in the concatenation order of patch merging:
+#: x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]
+SUBGRID_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
+_SUBGRID_OFFSETS = ((0, 0), (1, 0), (0, 1), (1, 1))  # (row, column) offset of each piece
+
+
+def sample_image(size: int = 224) -> torch.Tensor:
+    """Grace Hopper's portrait (shipped with matplotlib) as a float image: [3, size, size] in [0, 1].
+
+    The 600x512 photo is cropped to its top 512x512 square (the face) and resized with
+    antialiased bilinear interpolation.
+    """
+    with cbook.get_sample_data("grace_hopper.jpg") as f:
+        pixels = torch.from_numpy(mpimg.imread(f, format="jpg").copy())  # [600, 512, 3] uint8
+    side = min(pixels.shape[:2])
+    img = rearrange(pixels[:side, :side], "h w c -> 1 c h w").float() / 255
+    img = F.interpolate(img, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return img[0].clamp(0, 1)
+
+
+def _show(ax, img: torch.Tensor, extent=None) -> None:
+    """Draw a [3, H, W] image on ``ax`` without ticks."""
+    ax.imshow(rearrange(img, "c h w -> h w c").numpy(), extent=extent, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _grid(ax, top: int, left: int, rows: int, cols: int, step: int, **style) -> None:
+    """Grid lines every ``step`` pixels over a block whose upper-left pixel corner is (top, left)."""
+    for r in range(rows + 1):
+        ax.plot([left - 0.5, left + cols * step - 0.5], [top + r * step - 0.5] * 2, **style)
+    for c in range(cols + 1):
+        ax.plot([left + c * step - 0.5] * 2, [top - 0.5, top + rows * step - 0.5], **style)
+
+
+def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, int] = (20, 23),
+                    zoom_patches: int = 8) -> Figure:
+    """The patch partition of an image, from the whole photo down to the 48 numbers of one patch.
+
+    Args:
+        image: [3, H, W] in [0, 1] (e.g. :func:`sample_image`).
+        patch_size: P, side of a patch in pixels.
+        token: (row, column) of the highlighted patch, in patch units.
+        zoom_patches: side of the zoomed block of patches around it.
+
+    Panels: the image with its P x P grid; a zoom on ``zoom_patches`` x ``zoom_patches`` patches;
+    the highlighted patch as P x P pixels; its P*P*3 values in the order of
+    ``rearrange(img, '(h p1) (w p2) c -> h w (p1 p2 c)')``.
+    """
+    P = patch_size
+    _, H, W = image.shape
+    pr, pc = token
+    n = zoom_patches
+    top, left = (pr - n // 2) * P, (pc - n // 2) * P  # upper-left pixel of the zoomed block
+    fig = plt.figure(figsize=(13, 4.6))
+    grid = fig.add_gridspec(2, 3, height_ratios=(5, 1.6), width_ratios=(1, 1, 0.8))
+    ax_full, ax_zoom, ax_patch = (fig.add_subplot(grid[0, i]) for i in range(3))
+    ax_vals = fig.add_subplot(grid[1, :])
+
+    _show(ax_full, image)
+    _grid(ax_full, 0, 0, H // P, W // P, P, color="white", lw=0.25, alpha=0.6)
+    ax_full.add_patch(Rectangle((left - 0.5, top - 0.5), n * P, n * P, fill=False, ec="yellow", lw=1.5))
+    ax_full.set_title(f"{H}x{W} image, {P}x{P} patches: {H // P}x{W // P} = {(H // P) * (W // P)} tokens")
+
+    _show(ax_zoom, image[:, top:top + n * P, left:left + n * P],
+          extent=(left - 0.5, left + n * P - 0.5, top + n * P - 0.5, top - 0.5))
+    _grid(ax_zoom, top, left, n, n, P, color="white", lw=1)
+    ax_zoom.add_patch(Rectangle((pc * P - 0.5, pr * P - 0.5), P, P, fill=False, ec="yellow", lw=3))
+    ax_zoom.set_title(f"zoom: {n}x{n} patches (pixels {top}..{top + n * P - 1})")
+
+    patch = image[:, pr * P:(pr + 1) * P, pc * P:(pc + 1) * P]  # [3, P, P]
+    _show(ax_patch, patch)
+    for i in range(P):
+        for j in range(P):
+            ax_patch.text(j, i, str(i * P + j), ha="center", va="center", color="yellow", fontsize=11)
+    ax_patch.set_title(f"token ({pr}, {pc}): {P}x{P} pixels x 3 colours")
+
+    values = rearrange(patch, "c p1 p2 -> (p1 p2 c)")  # [P*P*3]
+    ax_vals.bar(range(3 * P * P), values.numpy(), color=["#d62728", "#2ca02c", "#1f77b4"] * (P * P), width=0.8)
+    for k in range(1, P * P):
+        ax_vals.axvline(3 * k - 0.5, color="grey", lw=0.5)
+    ax_vals.set_xlim(-0.5, 3 * P * P - 0.5)
+    ax_vals.set_ylim(0, 1)
+    ax_vals.set_xticks(range(1, 3 * P * P, 3), [f"pixel {k}" for k in range(P * P)], fontsize=7)
+    ax_vals.set_ylabel("value")
+    ax_vals.set_title(f"the token's {3 * P * P} values, ordered (p1 p2 c): pixel 0 R G B, pixel 1 R G B, ...",
+                      fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _token_grid(ax, H: int, W: int, pieces: bool) -> None:
+    """An H x W grid of numbered tokens, coloured by 2x2 sub-grid when ``pieces``."""
+    for i in range(H):
+        for j in range(W):
+            color = SUBGRID_COLORS[_SUBGRID_OFFSETS.index((i % 2, j % 2))] if pieces else "lightgrey"
+            ax.add_patch(Rectangle((j, i), 1, 1, fc=color, ec="white", lw=2))
+            ax.text(j + 0.5, i + 0.5, str(i * W + j), ha="center", va="center", color="white", fontsize=11)
+    for k in range(0, H + 1, 2):  # thick lines around each 2x2 neighbourhood
+        ax.plot([0, W], [k, k], color="black", lw=2)
+    for k in range(0, W + 1, 2):
+        ax.plot([k, k], [0, H], color="black", lw=2)
+    ax.set_xlim(0, W)
+    ax.set_ylim(H, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def plot_patch_merging(H: int = 4, W: int = 4) -> Figure:
+    """Patch merging on a small numbered [H, W] map (H, W even).
+
+    Left: the tokens, one colour per interleaved sub-grid, 2x2 neighbourhoods outlined.
+    Middle: the four pieces x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2] in
+    concatenation order. Right: the merged [H/2, W/2, 4C] map, each token four blocks of C channels.
+    """
+    if H % 2 or W % 2:
+        raise ValueError(f"patch merging needs even H and W, got {H}x{W}")
+    tokens = torch.arange(H * W).view(H, W)
+    fig = plt.figure(figsize=(13, 4.2))
+    outer = fig.add_gridspec(1, 3, width_ratios=(1, 1.3, 0.9), wspace=0.15)
+    ax_map = fig.add_subplot(outer[0])
+    _token_grid(ax_map, H, W, pieces=True)
+    ax_map.set_title(f"[H, W, C] = [{H}, {W}, C]")
+
+    inner = outer[1].subgridspec(2, 2, hspace=0.35, wspace=0.1)
+    labels = ("x[0::2, 0::2]", "x[1::2, 0::2]", "x[0::2, 1::2]", "x[1::2, 1::2]")
+    for k, ((dr, dc), label) in enumerate(zip(_SUBGRID_OFFSETS, labels)):
+        ax = fig.add_subplot(inner[k // 2, k % 2])
+        piece = tokens[dr::2, dc::2]
+        for i in range(H // 2):
+            for j in range(W // 2):
+                ax.add_patch(Rectangle((j, i), 1, 1, fc=SUBGRID_COLORS[k], ec="white", lw=2))
+                ax.text(j + 0.5, i + 0.5, str(int(piece[i, j])), ha="center", va="center", color="white")
+        ax.set_xlim(0, W // 2)
+        ax.set_ylim(H // 2, 0)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(f"x{k}: {label}", fontsize=10)
+
+    ax_cat = fig.add_subplot(outer[2])
+    for i in range(H // 2):
+        for j in range(W // 2):
+            for k, (dr, dc) in enumerate(_SUBGRID_OFFSETS):  # each merged token: 4 blocks of C channels
+                ax_cat.add_patch(Rectangle((j + k / 4, i), 1 / 4, 1, fc=SUBGRID_COLORS[k], ec="white", lw=1))
+                ax_cat.text(j + k / 4 + 1 / 8, i + 0.5, str(int(tokens[2 * i + dr, 2 * j + dc])),
+                            ha="center", va="center", color="white", fontsize=9 if W <= 4 else 6)
+            ax_cat.add_patch(Rectangle((j, i), 1, 1, fill=False, ec="black", lw=2))
+    ax_cat.set_xlim(0, W // 2)
+    ax_cat.set_ylim(H // 2, 0)
+    ax_cat.set_aspect("equal")
+    ax_cat.axis("off")
+    ax_cat.set_title(f"torch.cat([x0, x1, x2, x3], -1): [{H // 2}, {W // 2}, 4C]\n"
+                     f"-> LayerNorm(4C) -> Linear(4C, 2C): [{H // 2}, {W // 2}, 2C]", fontsize=10)
+    return fig
+
+
+def plot_hierarchy(image: torch.Tensor, patch_size: int = 4, embed_dim: int = 96, num_stages: int = 4) -> Figure:
+    """The token grid of every Swin stage drawn over the image: the map halves, the channels double.
+
+    Args:
+        image: [3, S, S] in [0, 1] (e.g. :func:`sample_image`).
+        patch_size: P; stage i's tokens cover P * 2^i pixels.
+        embed_dim: C of stage 1.
+        num_stages: number of stages.
+    """
+    _, S, _ = image.shape
+    fig, axes = plt.subplots(1, num_stages, figsize=(2.7 * num_stages, 3.1))
+    for i, ax in enumerate(axes):
+        step = patch_size * 2**i
+        side = S // step
+        _show(ax, image)
+        _grid(ax, 0, 0, side, side, step, color="white", lw=0.3 if side > 30 else 0.8, alpha=0.7)
+        ax.set_title(f"stage {i + 1}: [{side}, {side}, {embed_dim * 2**i}]\none token = {step}x{step} pixels",
+                     fontsize=10)
+    fig.tight_layout()
+    return fig
+
 
 #: figure file name -> function returning a matplotlib Figure
-FIGURES: dict = {}
+FIGURES: dict = {
+    "patch_grid.png": lambda: plot_patch_grid(sample_image()),
+    "patch_merging.png": lambda: plot_patch_merging(4, 4),
+    "stage_hierarchy.png": lambda: plot_hierarchy(sample_image()),
+}
