@@ -1,5 +1,240 @@
-"""Plotting helpers (to be written)."""
-__all__: list[str] = []
+"""Plotting helpers for the whole model (notebooks 00 and 06).
+
+* :func:`plot_vit_vs_swin`: ViT's single 1/16 map versus Swin's 1/4, 1/8, 1/16, 1/32 hierarchy.
+* :func:`plot_pipeline`: the Swin pipeline with the shape after every step.
+* :func:`gradient_footprint`, :func:`plot_receptive_field`, :func:`plot_stage_receptive_field`:
+  which input tokens one output token depends on, after 1, 2, 4 blocks and after every stage.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
+from torch import nn
+
+from ..block import SwinBlock
+from ..model import SwinTransformer
+
+__all__ = [
+    "plot_vit_vs_swin", "plot_pipeline",
+    "block_stack", "gradient_footprint", "stage_footprints",
+    "plot_receptive_field", "plot_stage_receptive_field",
+]
+
+TOKEN_GRID = "#b0b0b0"
+WINDOW = "#d62728"
+SHIFTED = "#1f77b4"
+
+
+# ---------------------------------------------------------------------------- hierarchy
+def _draw_token_grid(ax, side: int, window: int, label: str) -> None:
+    """One feature map as a unit square: side x side tokens (grey), windows of window x window (red)."""
+    cell = 1.0 / side
+    lines = np.linspace(0, 1, side + 1)
+    ax.vlines(lines, 0, 1, color=TOKEN_GRID, lw=0.4 if side > 20 else 0.8)
+    ax.hlines(lines, 0, 1, color=TOKEN_GRID, lw=0.4 if side > 20 else 0.8)
+    for k in range(0, side, window):
+        for m in range(0, side, window):
+            ax.add_patch(Rectangle((m * cell, 1 - (k + window) * cell), window * cell, window * cell,
+                                   fill=False, ec=WINDOW, lw=1.8, zorder=3))
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xlabel(label, fontsize=9)
+
+
+def plot_vit_vs_swin(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96, num_stages: int = 4,
+                     window_size: int = 7, vit_patch: int = 16, vit_dim: int = 768, vit_depth: int = 12) -> Figure:
+    """Swin's feature hierarchy (top row) next to ViT's single map (bottom row).
+
+    Every panel is the same image area. Grey lines are tokens, red squares are the groups of
+    tokens that attend to each other: M x M windows in Swin, the whole map in ViT.
+    Top: stage i has an (img/(P 2^i))^2 map with C 2^i channels (1/4, 1/8, 1/16, 1/32 for P = 4).
+    Bottom: ViT keeps an (img/16)^2 map with ``vit_dim`` channels in all ``vit_depth`` layers.
+    """
+    fig, axes = plt.subplots(2, num_stages, figsize=(2.7 * num_stages, 6.8))
+    for i, ax in enumerate(axes[0]):
+        stride = patch_size * 2**i
+        side = img_size // stride
+        M = min(window_size, side)
+        ax.set_title(f"stage {i + 1}: 1/{stride}\n{side}x{side} tokens x {embed_dim * 2**i} ch", fontsize=10)
+        n = (side // M) ** 2
+        _draw_token_grid(ax, side, M, f"{n} window{'s' * (n > 1)} of {M}x{M}" + (" = the whole map" * (n == 1)))
+    side = img_size // vit_patch
+    layers = np.linspace(1, vit_depth, num_stages).round().astype(int)
+    for layer, ax in zip(layers, axes[1]):
+        ax.set_title(f"layer {layer}: 1/{vit_patch}\n{side}x{side} tokens x {vit_dim} ch", fontsize=10)
+        _draw_token_grid(ax, side, side, f"global: {side * side} x {side * side} scores")
+    fig.text(0.01, 0.74, "Swin", rotation=90, fontsize=13, weight="bold", va="center")
+    fig.text(0.01, 0.27, "ViT", rotation=90, fontsize=13, weight="bold", va="center")
+    fig.suptitle("Swin builds a hierarchy with local windows; ViT keeps one 1/16 map with global attention",
+                 fontsize=11)
+    fig.tight_layout(rect=(0.03, 0, 1, 0.95), h_pad=2.5)
+    return fig
+
+
+# ----------------------------------------------------------------------------- pipeline
+def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
+                  depths: Sequence[int] = (2, 2, 6, 2), num_classes: int = 1000) -> Figure:
+    """The Swin pipeline as boxes whose height follows the map's side, shapes written under them.
+
+    image -> patch partition + linear embedding -> stage 1 -> (patch merging + stage i) ...
+    -> LayerNorm + average pool -> linear head. Shapes are [H, W, C] per image (channels last).
+    """
+    side = img_size // patch_size
+    boxes = [("image", f"{img_size}x{img_size}x3", 1.0, "#dddddd"),
+             ("patch partition\n+ linear embed", f"{side}x{side}x{embed_dim}", side / side, "#c7dcef")]
+    for i, depth in enumerate(depths):
+        s, c = side // 2**i, embed_dim * 2**i
+        name = f"stage {i + 1}\n{'' if i == 0 else 'patch merging +'}\n{depth} Swin blocks"
+        boxes.append((name, f"{s}x{s}x{c}", s / side, "#fdd0a2"))
+    c_last = embed_dim * 2 ** (len(depths) - 1)
+    boxes += [("LayerNorm\n+ avg pool", f"{c_last}", 0.12, "#c7e9c0"),
+              ("linear head", f"{num_classes}", 0.12, "#c7e9c0")]
+
+    fig, ax = plt.subplots(figsize=(1.6 * len(boxes), 3.2))
+    width, gap = 1.1, 0.5
+    for k, (name, shape, height, color) in enumerate(boxes):
+        x0 = k * (width + gap)
+        h = 0.25 + 1.75 * height  # the height follows the map's side (a floor keeps small ones visible)
+        ax.add_patch(Rectangle((x0, -h / 2), width, h, fc=color, ec="#444444", lw=1.0))
+        ax.text(x0 + width / 2, 1.25, name, ha="center", va="center", fontsize=8.5)
+        ax.text(x0 + width / 2, -1.25, shape, ha="center", va="center", fontsize=9, family="monospace")
+        if k:
+            ax.add_patch(FancyArrowPatch((x0 - gap + 0.05, 0), (x0 - 0.05, 0), arrowstyle="-|>",
+                                         mutation_scale=12, color="#444444"))
+    ax.set_xlim(-0.2, len(boxes) * (width + gap) - gap + 0.2)
+    ax.set_ylim(-1.5, 1.6)
+    ax.axis("off")
+    ax.set_title(f"Swin pipeline for one {img_size}x{img_size} image (shapes [H, W, C] under each step)",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- receptive field
+def block_stack(size: int = 28, window_size: int = 7, depth: int = 4, dim: int = 16, num_heads: int = 2,
+                seed: int = 0) -> nn.Sequential:
+    """``depth`` Swin blocks on a size x size map, alternating W-MSA (shift 0) and SW-MSA
+    (shift M // 2), randomly initialised with ``seed``, in eval mode. Input/output [B, size, size, dim]."""
+    torch.manual_seed(seed)
+    blocks = [SwinBlock(dim, (size, size), num_heads, window_size, 0 if i % 2 == 0 else window_size // 2)
+              for i in range(depth)]
+    return nn.Sequential(*blocks).eval()
+
+
+def gradient_footprint(layers: nn.Module, x: torch.Tensor, token: tuple[int, int]) -> torch.Tensor:
+    """Which input tokens one output token depends on: [H, W].
+
+    Entry [i, j] is sum_c |d out[0, r, c', :].sum() / d x[0, i, j, c]| for token (r, c') of the output
+    of ``layers`` (any module mapping [1, H, W, C] to [1, h, w, C']). Zero means: no path at all.
+    """
+    x = x.detach().clone().requires_grad_(True)
+    out = layers(x)
+    out[0, token[0], token[1]].sum().backward()
+    return x.grad[0].abs().sum(-1)
+
+
+def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str) -> None:
+    """Heat map of a footprint on a log scale (zeros white), window grids, the token as a star.
+
+    The token's own position dominates (the residual path), so the colour scale tops out at the
+    99th percentile of the non-zero values and spans 5 decades below it."""
+    f = footprint.numpy()
+    shown = np.ma.masked_less_equal(f, 0.0)
+    top = np.percentile(f[f > 0], 99)
+    ax.imshow(shown, cmap="magma_r", norm=LogNorm(vmin=top * 1e-5, vmax=top, clip=True),
+              extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
+    for step, offset, color, style in grids:
+        for p in np.arange(offset, f.shape[0] + 1, step):
+            ax.axhline(p - 0.5, color=color, lw=0.9, ls=style)
+        for p in np.arange(offset, f.shape[1] + 1, step):
+            ax.axvline(p - 0.5, color=color, lw=0.9, ls=style)
+    ax.plot(token[1], token[0], marker="*", color="#00d000", ms=13, mec="white", mew=0.8)
+    ax.set_title(title, fontsize=9.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[int] = (1, 2, 4),
+                         token: tuple[int, int] = (10, 10), dim: int = 16, num_heads: int = 2,
+                         seed: int = 0) -> Figure:
+    """Gradient footprint of one output token after 1, 2, 4, ... Swin blocks (one panel per depth).
+
+    Uses :func:`block_stack` and :func:`gradient_footprint` on a random input (same ``seed``).
+    Red solid lines: the W-MSA windows; blue dashed: the SW-MSA windows (shifted by M // 2);
+    colour: |gradient| on a log scale over 6 decades; white: exactly zero; star: the token.
+    """
+    blocks = block_stack(size, window_size, max(depths), dim, num_heads, seed)
+    x = torch.randn(1, size, size, dim, generator=torch.Generator().manual_seed(seed))
+    M, s = window_size, window_size // 2
+    fig, axes = plt.subplots(1, len(depths), figsize=(3.4 * len(depths), 3.7))
+    for ax, depth in zip(np.atleast_1d(axes), depths):
+        f = gradient_footprint(blocks[:depth], x, token)
+        kinds = " + ".join("SW-MSA" if b.shift_size else "W-MSA" for b in blocks[:depth])
+        kinds = kinds if depth <= 2 else f"{depth // 2} x (W-MSA + SW-MSA)"
+        title = f"after {depth} block{'s' * (depth > 1)}: {kinds}\n{int((f > 0).sum())} of {size * size} tokens"
+        _footprint_panel(ax, f, token, [(M, 0, WINDOW, "-"), (M, s, SHIFTED, "--")], title)
+    fig.suptitle(f"Where one output token gets its information from ({size}x{size} map, M = {M})", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def stage_footprints(img_size: int = 224, patch_size: int = 4, window_size: int = 7, embed_dim: int = 8,
+                     depths: Sequence[int] = (2, 2, 2, 2), position: tuple[int, int] = (24, 24),
+                     seed: int = 0) -> list[torch.Tensor]:
+    """Gradient footprints on the patch grid of one token at the output of every stage.
+
+    A small random Swin (``embed_dim`` channels, heads 1, 2, 4, ...) in eval mode; the token of stage i
+    is the one above patch ``position``, i.e. (r // 2^i, c // 2^i). Returns one [S, S] map per stage,
+    S = img_size / patch_size, measured against the patch embedding's output.
+    """
+    torch.manual_seed(seed)
+    model = SwinTransformer(img_size, patch_size, embed_dim=embed_dim, depths=depths,
+                            num_heads=[2**i for i in range(len(depths))], window_size=window_size).eval()
+    side = img_size // patch_size
+    z = torch.randn(1, side, side, embed_dim, generator=torch.Generator().manual_seed(seed))
+    r, c = position
+    return [gradient_footprint(model.layers[:i + 1], z, (r >> i, c >> i)) for i in range(len(depths))]
+
+
+def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_size: int = 7,
+                               embed_dim: int = 8, depths: Sequence[int] = (2, 2, 2, 2),
+                               position: tuple[int, int] = (24, 24), seed: int = 0) -> Figure:
+    """Footprint on the patch grid of one token at the output of each stage (see :func:`stage_footprints`).
+
+    Red lines: the stage's windows drawn on the patch grid (M * 2^i patches wide); star: the patch
+    under the token. The last stage's single window covers the whole image.
+    """
+    maps = stage_footprints(img_size, patch_size, window_size, embed_dim, depths, position, seed)
+    side = img_size // patch_size
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.3 * len(maps), 3.7))
+    for i, (ax, f) in enumerate(zip(np.atleast_1d(axes), maps)):
+        s_i = side >> i
+        M = min(window_size, s_i)
+        title = (f"stage {i + 1} output ({s_i}x{s_i}, M = {M})\n"
+                 f"{int((f > 0).sum())} of {side * side} patches, "
+                 f"{patch_size * int((f > 0).any(0).sum())} px wide")
+        _footprint_panel(ax, f, position, [(M << i, 0, WINDOW, "-")], title)
+    fig.suptitle(f"Receptive field across stages, on the {side}x{side} patch grid "
+                 f"({patch_size}x{patch_size} px patches)", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
 
 #: figure file name -> function returning a matplotlib Figure
-FIGURES: dict = {}
+FIGURES: dict = {
+    "vit_vs_swin.png": plot_vit_vs_swin,
+    "swin_pipeline.png": plot_pipeline,
+    "receptive_field.png": plot_receptive_field,
+    "stage_receptive_field.png": plot_stage_receptive_field,
+}
