@@ -1,0 +1,183 @@
+"""swin_edu.training: optimiser groups, schedule, bf16 resolution, fit / evaluate, checkpoints and resume."""
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from swin_edu import swin_cifar
+from swin_edu import training
+from swin_edu.data import DeviceLoader
+from swin_edu.training import (evaluate, fit, load_checkpoint, param_groups, predict, resolve_bf16,
+                               save_checkpoint, warmup_cosine)
+
+
+def tiny_model(seed: int = 0) -> torch.nn.Module:
+    """16x16 images, patch 2 -> 8x8 map (W-MSA + SW-MSA), then 4x4 (one window)."""
+    torch.manual_seed(seed)
+    return swin_cifar(img_size=16, patch_size=2, embed_dim=16, depths=(2, 2), num_heads=(1, 2), window_size=4)
+
+
+def tiny_data(n: int = 192) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy images of one random colour per class, so a few steps already learn something."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(n) % 10
+    colours = torch.randint(0, 200, (10, 3, 1, 1), generator=g)
+    x = colours[y] + torch.randint(0, 56, (n, 3, 16, 16), generator=g)
+    return x.to(torch.uint8), y
+
+
+def loaders(seed: int = 0):
+    x, y = tiny_data()
+    return DeviceLoader(x, y, 32, train=True, seed=seed), DeviceLoader(x[:64], y[:64], 32, train=False)
+
+
+def test_param_groups_split():
+    model = tiny_model()
+    decay, no_decay = param_groups(model, 0.05)
+    assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
+    names = {id(p): n for n, p in model.named_parameters()}
+    no_decay_names = {names[id(p)] for p in no_decay["params"]}
+    decay_names = {names[id(p)] for p in decay["params"]}
+    assert len(decay_names) + len(no_decay_names) == len(names)  # every parameter exactly once
+    assert "layers.0.blocks.0.attn.relative_position_bias_table" in no_decay_names
+    assert {"layers.0.blocks.0.norm1.weight", "layers.0.blocks.0.attn.qkv.bias", "head.bias"} <= no_decay_names
+    assert {"layers.0.blocks.0.attn.qkv.weight", "patch_embed.proj.weight", "head.weight"} <= decay_names
+    assert all(p.ndim >= 2 for p in decay["params"])
+
+
+def test_warmup_cosine():
+    lrs = [warmup_cosine(s, 10, 100) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a < b for a, b in zip(lrs[:9], lrs[1:10]))  # rising
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))  # then falling
+    assert lrs[55] == pytest.approx(0.5) and warmup_cosine(100, 10, 100) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_resolve_bf16(monkeypatch):
+    assert resolve_bf16("cpu") is False and resolve_bf16(torch.device("cpu"), True) is False
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert resolve_bf16("cuda") is True and resolve_bf16("cuda:0", bf16=False) is False
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # e.g. a V100
+    assert resolve_bf16("cuda") is False
+
+
+def test_fit_learns_and_evaluate_agrees(capsys):
+    model = tiny_model()
+    train, test = loaders()
+    history = fit(model, train, 3, test, lr=3e-3, warmup_epochs=0.5, progress=False)
+    assert set(history) == set(training.HISTORY_KEYS) and all(len(v) == 3 for v in history.values())
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["test_acc"][-1] > 0.3  # chance is 0.1
+    assert capsys.readouterr().out.count("epoch") == 3  # one log line per epoch
+    loss, acc = evaluate(model, test)
+    assert (loss, acc) == pytest.approx((history["test_loss"][-1], history["test_acc"][-1]))
+    logits, labels = predict(model, test)
+    assert logits.shape == (64, 10) and logits.dtype == torch.float32 and torch.equal(labels, torch.arange(64) % 10)
+    assert model.training  # predict restores the mode
+
+
+def test_checkpoint_is_atomic(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(path, {"x": torch.ones(2)})
+    with pytest.raises(Exception):
+        save_checkpoint(path, {"x": torch.zeros(2), "bad": lambda: None})  # cannot be pickled
+    assert torch.equal(load_checkpoint(path)["x"], torch.ones(2))  # the old one survives
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # no temporary file left
+
+
+class Interrupt(Exception):
+    pass
+
+
+class InterruptAt:
+    """Wraps a loader and raises in the given epoch (0-based) at its second batch, like a Ctrl-C."""
+
+    def __init__(self, loader, epoch: int):
+        self.loader, self.epoch, self.seen = loader, epoch, 0
+        self.generator = loader.generator
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for i, batch in enumerate(self.loader):
+            if self.seen == self.epoch and i == 1:
+                raise Interrupt
+            yield batch
+        self.seen += 1
+
+
+def test_resume_gives_identical_weights(tmp_path):
+    options = dict(lr=3e-3, warmup_epochs=1, progress=False)
+    train, test = loaders()
+    reference = tiny_model()
+    expected = fit(reference, train, 3, test, **options)
+
+    path = tmp_path / "run.pt"
+    train, test = loaders()
+    with pytest.raises(Interrupt):
+        fit(tiny_model(), InterruptAt(train, epoch=1), 3, test, checkpoint=path, **options)
+    state = load_checkpoint(path)  # weights_only=True: tensors, numbers and lists only
+    assert state["epoch"] == 1 and len(state["history"]["train_loss"]) == 1
+    assert set(state) == {"model", "optimizer", "scheduler", "epoch", "rng", "history"}
+
+    # a new process: another initialisation, another loader seed, another global RNG state
+    torch.manual_seed(123)
+    train, test = loaders(seed=99)
+    resumed = tiny_model(seed=7)
+    history = fit(resumed, train, 3, test, checkpoint=path, resume=True, **options)
+    for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        assert history[key] == expected[key], key
+    assert load_checkpoint(path)["epoch"] == 3
+    # resuming a finished run trains no further
+    assert fit(resumed, train, 3, test, checkpoint=path, resume=True, **options)["train_loss"] == history["train_loss"]
+
+
+def test_fit_with_compile(monkeypatch):
+    """The compile flag on the CPU, through dynamo + AOTAutograd; the 'aot_eager' backend skips the C++ code
+    generation of the default inductor backend (about a minute on 2 cores), which the GPU path uses."""
+    calls, real_compile = [], torch.compile
+
+    def compile_aot_eager(model, **kwargs):
+        calls.append(model)
+        return real_compile(model, backend="aot_eager")
+
+    monkeypatch.setattr(torch, "compile", compile_aot_eager)
+    x, y = tiny_data(64)
+    eager, compiled = tiny_model(), tiny_model()
+    torch.manual_seed(1)  # the same stochastic-depth draws in both runs
+    h_eager = fit(eager, DeviceLoader(x, y, 32, train=True), 1, progress=False)
+    torch.manual_seed(1)
+    h_compiled = fit(compiled, DeviceLoader(x, y, 32, train=True), 1, compile=True, progress=False)
+    assert calls == [compiled]
+    assert h_compiled["train_loss"] == pytest.approx(h_eager["train_loss"], rel=1e-4)
+    assert math.isnan(h_compiled["test_acc"][0])  # no test loader given
+    # the checkpointable state is the plain model's: no "_orig_mod." prefixes
+    assert set(compiled.state_dict()) == set(eager.state_dict())
+
+
+def test_progress_bar(capsys):
+    x, y = tiny_data(64)
+    fit(tiny_model(), DeviceLoader(x, y, 32, train=True), 1)
+    assert "epoch 1/1" in capsys.readouterr().err  # the bar (tqdm writes to stderr)
+    fit(tiny_model(), DeviceLoader(x, y, 32, train=True), 1, progress=False)
+    out = capsys.readouterr()
+    assert out.err == "" and "epoch   1/1" in out.out  # no bar, still the log line
+
+
+def test_tqdm_disable_respected():
+    """tqdm reads TQDM_DISABLE when it is imported, hence a fresh interpreter."""
+    code = ("import torch; from swin_edu import swin_cifar; from swin_edu.training import fit; "
+            "from swin_edu.data import DeviceLoader; "
+            "m = swin_cifar(img_size=16, patch_size=4, embed_dim=8, depths=(2,), num_heads=(1,)); "
+            "x = torch.zeros(8, 3, 16, 16, dtype=torch.uint8); "
+            "fit(m, DeviceLoader(x, torch.zeros(8, dtype=torch.long), 4, train=True), 1)")
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("epoch   1/1") and out.stderr == ""
