@@ -1,5 +1,219 @@
-"""Plotting helpers (to be written)."""
-__all__: list[str] = []
+"""Figures for notebook 03: window partition, the reach of MSA versus W-MSA, the cost of both,
+and the attention weights of one window."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import torch
+from einops import rearrange
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+__all__ = ["plot_window_partition", "plot_window_ids", "plot_attention_scope", "plot_attention_cost",
+           "msa_macs", "wmsa_macs", "plot_attention_heads"]
+
+
+def _window_color(k: int):
+    """A light colour per window id."""
+    return plt.get_cmap("Pastel1" if k < 9 else "tab20")(k % 9 if k < 9 else k % 20)
+
+
+def _frame(ax, H: int, W: int) -> None:
+    ax.set_xlim(0, W)
+    ax.set_ylim(H, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _window_lines(ax, H: int, W: int, M: int, **style) -> None:
+    for r in range(0, H + 1, M):
+        ax.plot([0, W], [r, r], **style)
+    for c in range(0, W + 1, M):
+        ax.plot([c, c], [0, H], **style)
+
+
+def plot_window_partition(H: int = 8, W: int = 8, M: int = 4) -> Figure:
+    """``window_partition`` on a small numbered map (at most 16x16 tokens).
+
+    Left: the [H, W] map, tokens numbered row-major, one colour per window, window ids in the
+    corners. Right: the output [nW, M, M], windows in batch order with the same token numbers.
+    """
+    if H > 16 or W > 16 or H % M or W % M:
+        raise ValueError(f"draw at most a 16x16 map cut into whole windows, got {H}x{W} with M={M}")
+    nh, nw = H // M, W // M
+    tokens = torch.arange(H * W).view(H, W)
+    fig = plt.figure(figsize=(9, 5))
+    left, right = fig.subfigures(1, 2, width_ratios=(1, 0.6))
+    ax = left.subplots()
+    fs = 10 if W <= 8 else 7
+    for r in range(nh):
+        for c in range(nw):
+            ax.text(c * M + M / 2, r * M + M / 2, f"w{r * nw + c}", ha="center", va="center", alpha=0.35,
+                    fontsize=60 / max(nh, nw), fontweight="bold", color="darkred")
+    for i in range(H):
+        for j in range(W):
+            ax.add_patch(Rectangle((j, i), 1, 1, fc=_window_color((i // M) * nw + j // M), ec="white", lw=1,
+                                   zorder=0))
+            ax.text(j + 0.5, i + 0.5, str(int(tokens[i, j])), ha="center", va="center", fontsize=fs)
+    _window_lines(ax, H, W, M, color="black", lw=2.5)
+    _frame(ax, H, W)
+    ax.set_title(f"[H, W] = [{H}, {W}], M = {M}: nW = {nh}x{nw} = {nh * nw} windows")
+
+    windows = rearrange(tokens, "(nh m1) (nw m2) -> (nh nw) m1 m2", m1=M, m2=M)  # [nW, M, M]
+    rows = min(nh * nw, 4)  # the batch axis runs down the columns
+    axes = right.subplots(rows, (nh * nw + rows - 1) // rows, squeeze=False)
+    for k, axk in enumerate(axes.T.flat):
+        if k >= nh * nw:
+            axk.axis("off")
+            continue
+        for i in range(M):
+            for j in range(M):
+                axk.add_patch(Rectangle((j, i), 1, 1, fc=_window_color(k), ec="white", lw=1))
+                axk.text(j + 0.5, i + 0.5, str(int(windows[k, i, j])), ha="center", va="center", fontsize=fs - 1)
+        _frame(axk, M, M)
+        axk.add_patch(Rectangle((0, 0), M, M, fill=False, ec="black", lw=2))
+        axk.set_title(f"windows[{k}]", fontsize=8, pad=2)
+    right.suptitle(f"window_partition -> [nW, M, M] = [{nh * nw}, {M}, {M}]\n(windows of image b at b*nW + k)",
+                   fontsize=11)
+    return fig
+
+
+def plot_window_ids(H: int = 56, W: int = 56, M: int = 7, image: torch.Tensor | None = None) -> Figure:
+    """The window grid of an [H, W] map with every window's id (its index in ``window_partition``),
+    over ``image`` ([3, S, S], e.g. the photo the map was computed from) when given."""
+    nh, nw = H // M, W // M
+    fig, ax = plt.subplots(figsize=(4.8, 4.8))
+    if image is not None:
+        ax.imshow(rearrange(image, "c h w -> h w c").numpy(), extent=(0, W, H, 0))
+    else:
+        for k in range(nh * nw):
+            ax.add_patch(Rectangle((k % nw * M, k // nw * M), M, M, fc=_window_color(k), ec="none"))
+    _window_lines(ax, H, W, 1, color="white", lw=0.2, alpha=0.5)
+    _window_lines(ax, H, W, M, color="yellow" if image is not None else "black", lw=1.5)
+    for k in range(nh * nw):
+        ax.text(k % nw * M + M / 2, k // nw * M + M / 2, str(k), ha="center", va="center", fontsize=9,
+                color="black", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+    _frame(ax, H, W)
+    ax.set_title(f"{H}x{W} tokens, {M}x{M} windows: ids 0..{nh * nw - 1} (row-major)")
+    return fig
+
+
+def plot_attention_scope(H: int = 14, W: int = 14, M: int = 7, query: tuple[int, int] = (4, 9)) -> Figure:
+    """Which tokens one query attends to: every token with global MSA, only its own window with W-MSA."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    qi, qj = query
+    for ax, windowed in zip(axes, (False, True)):
+        for i in range(H):
+            for j in range(W):
+                seen = not windowed or (i // M, j // M) == (qi // M, qj // M)
+                ax.add_patch(Rectangle((j, i), 1, 1, fc="#8fbce6" if seen else "#eeeeee", ec="white", lw=0.8))
+        ax.add_patch(Rectangle((qj, qi), 1, 1, fc="#d62728", ec="white", lw=0.8))
+        if windowed:
+            _window_lines(ax, H, W, M, color="black", lw=2)
+        _frame(ax, H, W)
+        ax.set_title(f"W-MSA: the query sees its window's {M * M} tokens" if windowed
+                     else f"MSA: the query (red) sees all {H * W} tokens", fontsize=11)
+    return fig
+
+
+def msa_macs(h: int, w: int, C: int) -> int:
+    """Multiply-accumulates of global multi-head self-attention on an [h, w, C] map:
+    4hwC^2 (q, k, v, output projections) + 2(hw)^2 C (Q K^T and weights x V)."""
+    return 4 * h * w * C**2 + 2 * (h * w) ** 2 * C
+
+
+def wmsa_macs(h: int, w: int, C: int, M: int) -> int:
+    """Multiply-accumulates of window attention (windows M x M) on an [h, w, C] map:
+    4hwC^2 + 2M^2 hwC."""
+    return 4 * h * w * C**2 + 2 * M**2 * h * w * C
+
+
+def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
+                        measured: Mapping[int, tuple[int, int]] | None = None) -> Figure:
+    """MSA versus W-MSA multiply-accumulates as the map grows (square maps of side h = w).
+
+    Left: linear axes (a parabola against a line). Right: log-log against the number of tokens hw
+    (slope 2 against slope 1). ``measured`` maps a side h to counted (MSA, W-MSA) MACs, drawn as dots.
+    """
+    sides = list(range(M, max_side + 1, M))
+    hw = [s * s for s in sides]
+    msa = [msa_macs(s, s, C) for s in sides]
+    wmsa = [wmsa_macs(s, s, C, M) for s in sides]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    for ax, log in zip(axes, (False, True)):
+        ax.plot(hw, msa, color="#d62728", label=r"MSA: $4hwC^2 + 2(hw)^2C$")
+        ax.plot(hw, wmsa, color="#1f77b4", label=rf"W-MSA: $4hwC^2 + 2M^2hwC$ (M = {M})")
+        if measured:
+            for k, (side, (m, w)) in enumerate(sorted(measured.items())):
+                ax.plot([side * side] * 2, [m, w], "o", color="black", ms=5,
+                        label="counted by FlopCounterMode / 2" if k == 0 else None)
+        ax.axvline(56 * 56, color="grey", ls=":", lw=1)
+        ax.text(56 * 56, 0.6, " 56x56\n (Swin-T stage 1)", transform=ax.get_xaxis_transform(),
+                fontsize=8, color="grey")
+        ax.set_xlabel("tokens hw (square map h = w)")
+        ax.set_ylabel("multiply-accumulates")
+        ax.grid(alpha=0.3)
+        if log:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title("log-log: quadratic (slope 2) vs linear (slope 1)")
+        else:
+            ax.set_xlim(0, (max_side // 2) ** 2)
+            ax.set_ylim(0, 1.1 * msa_macs(max_side // 2, max_side // 2, C))
+            ax.set_title(f"C = {C}: the cost of one attention layer")
+        ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention_heads(weights: torch.Tensor, query: int, image: torch.Tensor | None = None) -> Figure:
+    """The attention weights of one window, one column per head.
+
+    Args:
+        weights: [nH, N, N] softmax weights of one window (N = M*M), e.g. one window of
+            ``WindowAttention.attention_weights(x)``.
+        query: index (0..N-1, row-major in the window) of the token whose weights are drawn in the bottom row.
+        image: optional [3, P*M, P*M] crop of the pixels under the window, drawn on the left.
+
+    Top row: the N x N matrix of every head (row = query, column = key; each row sums to 1).
+    Bottom row: the query's row reshaped to the M x M window, the query marked by a red square.
+    Every panel has its own colour scale (see its colour bar).
+    """
+    nH, N, _ = weights.shape
+    M = int(round(N**0.5))
+    extra = image is not None
+    fig, axes = plt.subplots(2, nH + extra, figsize=(3.6 * (nH + extra), 6.4), squeeze=False)
+    if extra:
+        axes[0, 0].imshow(rearrange(image, "c h w -> h w c").numpy())
+        axes[0, 0].set_title("the window's pixels")
+        s = image.shape[-1] / M
+        axes[0, 0].add_patch(Rectangle((query % M * s - 0.5, query // M * s - 0.5), s, s, fill=False, ec="red", lw=2))
+        for ax in axes[:, 0]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[1, 0].axis("off")
+    for h in range(nH):
+        top, bottom = axes[0, h + extra], axes[1, h + extra]
+        fig.colorbar(top.imshow(weights[h].numpy(), cmap="viridis"), ax=top, fraction=0.046, pad=0.04)
+        top.axhline(query, color="red", lw=0.8)
+        top.set_title(f"head {h}: [N, N] = [{N}, {N}]")
+        top.set_xlabel("key")
+        top.set_ylabel("query")
+        fig.colorbar(bottom.imshow(weights[h, query].view(M, M).numpy(), cmap="viridis"), ax=bottom,
+                     fraction=0.046, pad=0.04)
+        bottom.add_patch(Rectangle((query % M - 0.5, query // M - 0.5), 1, 1, fill=False, ec="red", lw=2))
+        bottom.set_title(f"head {h}: weights of query {query}", fontsize=10)
+        bottom.set_xticks([])
+        bottom.set_yticks([])
+    fig.tight_layout()
+    return fig
+
 
 #: figure file name -> function returning a matplotlib Figure
-FIGURES: dict = {}
+FIGURES: dict = {
+    "window_partition.png": lambda: plot_window_partition(8, 8, 4),
+    "window_ids.png": lambda: plot_window_ids(56, 56, 7),
+    "attention_scope.png": lambda: plot_attention_scope(14, 14, 7),
+    "attention_cost.png": lambda: plot_attention_cost(96, 7),
+}
