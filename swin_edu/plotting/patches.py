@@ -69,7 +69,8 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, 
     _, H, W = image.shape
     pr, pc = token
     n = zoom_patches
-    top, left = (pr - n // 2) * P, (pc - n // 2) * P  # upper-left pixel of the zoomed block
+    top = min(max(pr - n // 2, 0), H // P - n) * P  # upper-left pixel of the zoomed block, inside the image
+    left = min(max(pc - n // 2, 0), W // P - n) * P
     fig = plt.figure(figsize=(13, 4.6))
     grid = fig.add_gridspec(2, 3, height_ratios=(5, 1.6), width_ratios=(1, 1, 0.8))
     ax_full, ax_zoom, ax_patch = (fig.add_subplot(grid[0, i]) for i in range(3))
