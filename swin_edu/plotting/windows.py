@@ -10,13 +10,15 @@ from einops import rearrange
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .patches import sample_image
+
 __all__ = ["plot_window_partition", "plot_window_ids", "plot_attention_scope", "plot_attention_cost",
            "msa_macs", "wmsa_macs", "plot_attention_heads"]
 
 
 def _window_color(k: int):
-    """A light colour per window id."""
-    return plt.get_cmap("Pastel1" if k < 9 else "tab20")(k % 9 if k < 9 else k % 20)
+    """A light colour per window id (9 colours in turn: neighbours on a grid up to 8 wide differ)."""
+    return plt.get_cmap("Pastel1")(k % 9)
 
 
 def _frame(ax, H: int, W: int) -> None:
@@ -213,7 +215,7 @@ def plot_attention_heads(weights: torch.Tensor, query: int, image: torch.Tensor 
 #: figure file name -> function returning a matplotlib Figure
 FIGURES: dict = {
     "window_partition.png": lambda: plot_window_partition(8, 8, 4),
-    "window_ids.png": lambda: plot_window_ids(56, 56, 7),
+    "window_ids.png": lambda: plot_window_ids(56, 56, 7, image=sample_image()),
     "attention_scope.png": lambda: plot_attention_scope(14, 14, 7),
     "attention_cost.png": lambda: plot_attention_cost(96, 7),
 }
