@@ -117,8 +117,8 @@ class SwinTransformer(nn.Module):
         if x.dim() != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(
                 f"expected images of shape [B, {expected[0]}, {expected[1]}, {expected[2]}], got {tuple(x.shape)}; "
-                f"resize the images to {self.img_size}x{self.img_size} (or build the model with img_size="
-                f"{x.shape[-1] if x.dim() == 4 else '...'}) and pass channels first"
+                f"resize the images to {self.img_size}x{self.img_size} and pass them channels first "
+                "(or build a model whose img_size matches your images)"
             )
 
     def flops(self) -> int:
