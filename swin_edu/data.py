@@ -28,7 +28,7 @@ from torch.hub import download_url_to_file
 __all__ = [
     "CIFAR10_URL", "CIFAR10_MD5", "CIFAR10_CLASSES", "CIFAR10_MEAN", "CIFAR10_STD",
     "data_dir", "load_cifar10", "download_cifar10", "SafeUnpickler",
-    "augment", "normalize", "DeviceLoader",
+    "random_crop_flip", "normalize", "DeviceLoader",
 ]
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -202,7 +202,8 @@ def download_cifar10(root: str | os.PathLike | None = None, url: str = CIFAR10_U
 # Batches on the device
 # ----------------------------------------------------------------------------------------------
 
-def augment(images: torch.Tensor, generator: torch.Generator, padding: int = 4, flip: bool = True) -> torch.Tensor:
+def random_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int = 4,
+                     flip: bool = True) -> torch.Tensor:
     """Random crop with zero padding and random horizontal flip, for a whole batch in one gather.
 
     Every image b gets offsets (dy_b, dx_b) in [0, 2*padding] on the zero-padded image and
@@ -238,14 +239,15 @@ class DeviceLoader:
     """Shuffled, augmented, normalised batches made entirely on ``device``.
 
     The uint8 images are moved to the device once; each epoch draws a permutation and, when
-    ``train``, crop + flip offsets from ``generator`` (a ``torch.Generator`` on the device, so the
+    augmenting, crop + flip offsets from ``generator`` (a ``torch.Generator`` on the device, so the
     order and the augmentation are reproducible and its state can be checkpointed).
 
     Args:
         images: uint8 [N, 3, H, W].
         labels: int64 [N].
         batch_size: images per batch.
-        train: shuffle, augment and drop the last incomplete batch; else fixed order, no augmentation.
+        train: shuffle and drop the last incomplete batch; else fixed order, every image once.
+        augment: when ``train``, :func:`random_crop_flip` every batch (padding 4).
         device: where the data lives and the batches are made.
         seed: seed of ``self.generator``.
 
@@ -254,13 +256,13 @@ class DeviceLoader:
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, train: bool,
-                 device: str | torch.device = "cpu", seed: int = 0):
+                 augment: bool = True, device: str | torch.device = "cpu", seed: int = 0):
         if images.dtype != torch.uint8 or images.dim() != 4 or labels.shape != images.shape[:1]:
             raise ValueError(f"expected uint8 images [N, C, H, W] and labels [N], got {images.dtype} "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}")
         self.device = torch.device(device)
         self.images, self.labels = images.to(self.device), labels.to(self.device)
-        self.batch_size, self.train = batch_size, train
+        self.batch_size, self.train, self.augment = batch_size, train, train and augment
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
 
     def __len__(self) -> int:
@@ -276,6 +278,6 @@ class DeviceLoader:
         for k in range(len(self)):
             idx = order[k * self.batch_size:(k + 1) * self.batch_size]
             x, y = self.images[idx], self.labels[idx]
-            if self.train:
-                x = augment(x, self.generator)
+            if self.augment:
+                x = random_crop_flip(x, self.generator)
             yield normalize(x), y

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["param_groups", "warmup_cosine", "resolve_bf16", "predict", "evaluate", "fit",
+__all__ = ["param_groups", "warmup_cosine", "resolve_bf16", "predict", "evaluate", "confusion_matrix", "fit",
            "save_checkpoint", "load_checkpoint"]
 
 HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "epoch_time")
@@ -89,6 +89,11 @@ def evaluate(model: nn.Module, loader: Iterable, bf16: bool = True) -> tuple[flo
     """(mean cross-entropy, top-1 accuracy) of ``model`` over ``loader`` (no label smoothing)."""
     logits, labels = predict(model, loader, bf16)
     return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+
+
+def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Counts [K, K]: entry [i, j] is how many images of true class i were predicted as class j."""
+    return torch.bincount(labels * num_classes + predictions, minlength=num_classes**2).view(num_classes, num_classes)
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:

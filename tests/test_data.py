@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from swin_edu import data
-from swin_edu.data import (CIFAR10_URL, DeviceLoader, SafeUnpickler, augment, data_dir, download_cifar10,
-                           load_cifar10, normalize)
+from swin_edu.data import (CIFAR10_URL, DeviceLoader, SafeUnpickler, data_dir, download_cifar10, load_cifar10,
+                           normalize, random_crop_flip)
 
 FILES = data.TRAIN_FILES + data.TEST_FILES
 
@@ -198,9 +198,9 @@ def test_download_wrong_checksum(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- device pipeline
 
-def test_augment_is_crop_of_padded_image_or_its_flip():
+def test_random_crop_flip_is_crop_of_padded_image_or_its_flip():
     x = torch.randint(0, 256, (16, 3, 8, 8), dtype=torch.uint8)
-    out = augment(x, torch.Generator().manual_seed(0), padding=2)
+    out = random_crop_flip(x, torch.Generator().manual_seed(0), padding=2)
     assert out.shape == x.shape and out.dtype == torch.uint8
     padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
     n_flipped = 0
@@ -211,14 +211,14 @@ def test_augment_is_crop_of_padded_image_or_its_flip():
         assert plain or flipped
         n_flipped += flipped and not plain
     assert 0 < n_flipped < 16
-    assert torch.equal(augment(x, torch.Generator(), padding=0, flip=False), x)
+    assert torch.equal(random_crop_flip(x, torch.Generator(), padding=0, flip=False), x)
 
 
-def test_augment_deterministic_per_generator():
+def test_random_crop_flip_deterministic_per_generator():
     x = torch.randint(0, 256, (32, 3, 32, 32), dtype=torch.uint8)
-    a = augment(x, torch.Generator().manual_seed(3))
-    assert torch.equal(a, augment(x, torch.Generator().manual_seed(3)))
-    assert not torch.equal(a, augment(x, torch.Generator().manual_seed(4)))
+    a = random_crop_flip(x, torch.Generator().manual_seed(3))
+    assert torch.equal(a, random_crop_flip(x, torch.Generator().manual_seed(3)))
+    assert not torch.equal(a, random_crop_flip(x, torch.Generator().manual_seed(4)))
 
 
 def test_normalize():
@@ -242,6 +242,9 @@ def test_device_loader():
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(batches, again))
     second_epoch = next(iter(train))[1]
     assert not torch.equal(second_epoch, batches[0][1])  # a new order every epoch
+    plain = torch.cat([b[0] for b in DeviceLoader(x, y, batch_size=16, train=True, augment=False, seed=1)])
+    order = torch.cat([b[1] for b in DeviceLoader(x, y, batch_size=16, train=True, augment=False, seed=1)])
+    assert torch.equal(plain, normalize(x[order]))  # shuffled, not augmented
     test = DeviceLoader(x, y, batch_size=16, train=False)
     assert len(test) == 4
     xb, yb = torch.cat([b[0] for b in test]), torch.cat([b[1] for b in test])

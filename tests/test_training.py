@@ -181,3 +181,24 @@ def test_tqdm_disable_respected():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.startswith("epoch   1/1") and out.stderr == ""
+
+
+def test_confusion_matrix():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    predictions = torch.tensor([0, 1, 1, 2, 0, 2])
+    cm = training.confusion_matrix(predictions, labels, 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert cm.trace() == (predictions == labels).sum()
+
+
+def test_gpu_recipe_model_trains_on_cpu():
+    """The notebook's GPU configuration (swin_cifar(): patch 2, window 4, 16x16 -> 8x8 -> 4x4, drop path 0.1),
+    two steps on the CPU: the path as far as a CPU can take it."""
+    model = swin_cifar()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=g), torch.arange(8)
+    before = model.head.weight.clone()
+    history = fit(model, DeviceLoader(x, y, 4, train=True), 1, DeviceLoader(x, y, 8, train=False),
+                  lr=1e-3, warmup_epochs=1, bf16=True, progress=False)
+    assert all(math.isfinite(v[0]) for v in history.values())
+    assert not torch.equal(before, model.head.weight)

@@ -1,0 +1,98 @@
+"""Where does a token look? Attention maps of a trained Swin, placed back on the image.
+
+Inside block j of stage i the attention runs on windows of the *rolled* map (for SW-MSA the
+map is rolled by -s first, see :meth:`swin_edu.SwinBlock.shifted_window_attention`). To draw
+what one query token attends to, we
+
+1. run the model up to that block and apply its ``norm1`` (the input of ``block.attn``);
+2. roll by -s and cut into windows exactly as the block does;
+3. take the softmax weights of :meth:`swin_edu.WindowAttention.attention_weights`
+   ([B*nW, nH, N, N]) for the query's row;
+4. write that row into an otherwise empty map at its window's place, undo the partition with
+   :func:`swin_edu.window_reverse` and undo the roll (+s): the map is then in image order.
+
+For a W-MSA block the non-zero part is the query's M x M window; for an SW-MSA block it is the
+shifted window that holds the query, cut down to the query's region by the -100 mask.
+"""
+from __future__ import annotations
+
+import torch
+from einops import rearrange
+
+from .model import SwinTransformer
+from .windows import window_partition, window_reverse
+
+__all__ = ["block_input", "token_of_pixel", "attention_map", "relative_position_bias_image"]
+
+
+@torch.no_grad()
+def block_input(model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> torch.Tensor:
+    """The map that enters ``model.layers[stage].blocks[block]``: [B, 3, S, S] -> [B, H, W, C]."""
+    x = model.patch_embed(images)
+    for layer in model.layers[:stage]:
+        x = layer(x)
+    layer = model.layers[stage]
+    x = layer.downsample(x)
+    for blk in layer.blocks[:block]:
+        x = blk(x)
+    return x
+
+
+def token_of_pixel(model: SwinTransformer, stage: int, pixel: tuple[int, int]) -> tuple[int, int]:
+    """The token (row, column) of stage ``stage``'s grid that covers image pixel (y, x)."""
+    stride = model.patch_embed.patch_size * 2**stage
+    return pixel[0] // stride, pixel[1] // stride
+
+
+@torch.no_grad()
+def attention_map(model: SwinTransformer, images: torch.Tensor, stage: int, block: int,
+                  pixel: tuple[int, int]) -> torch.Tensor:
+    """Attention of the token under image pixel ``pixel`` = (y, x), per head, in image order.
+
+    Args:
+        model: a :class:`swin_edu.SwinTransformer` (put in eval mode by the caller).
+        images: [B, 3, S, S] normalised images.
+        stage, block: which block (0-based), e.g. (0, 0) for W-MSA and (0, 1) for SW-MSA.
+        pixel: query position in image pixels; its token is ``pixel // (patch_size * 2**stage)``.
+
+    Returns:
+        [B, nH, H, W] on the stage's token grid, un-rolled: entry [b, h, y, x] is the weight
+        head h of the query gives to the token at (y, x). Each [b, h] map sums to 1 and is zero
+        outside the query's (shifted) window.
+    """
+    blk = model.layers[stage].blocks[block]
+    x = blk.norm1(block_input(model, images, stage, block))  # [B, H, W, C]
+    B, H, W, _ = x.shape
+    M, s = blk.window_size, blk.shift_size
+    qy, qx = token_of_pixel(model, stage, pixel)
+    if not (0 <= qy < H and 0 <= qx < W):
+        raise ValueError(f"pixel {pixel} is outside the {H}x{W} token grid of stage {stage}")
+
+    rolled = torch.roll(x, shifts=(-s, -s), dims=(1, 2)) if s else x
+    weights = blk.attn.attention_weights(window_partition(rolled, M).flatten(1, 2), blk.attn_mask)
+    # where the query sits after the roll: its window k and its index i inside the window
+    ry, rx = (qy - s) % H, (qx - s) % W
+    k = (ry // M) * (W // M) + rx // M
+    i = (ry % M) * M + rx % M
+    nW = (H // M) * (W // M)
+    weights = rearrange(weights, "(b nw) h i j -> b nw h i j", nw=nW)
+
+    windows = torch.zeros(B, nW, M * M, weights.shape[2], dtype=weights.dtype, device=weights.device)
+    windows[:, k] = rearrange(weights[:, k, :, i], "b h j -> b j h")  # only the query's window is non-zero
+    maps = window_reverse(rearrange(windows, "b nw (m1 m2) h -> (b nw) m1 m2 h", m1=M), M, H, W)  # [B, H, W, nH]
+    if s:
+        maps = torch.roll(maps, shifts=(s, s), dims=(1, 2))  # undo the cyclic shift
+    return rearrange(maps, "b y x h -> b h y x")
+
+
+def relative_position_bias_image(attn) -> torch.Tensor:
+    """A head's learned relative position bias as an image: [(2M-1)^2, nH] table -> [nH, 2M-1, 2M-1].
+
+    Entry [h, M-1 + dy, M-1 + dx] is the bias head h adds to the logit of a key that lies
+    (dy, dx) tokens from the query (dy down, dx right); the centre [M-1, M-1] is the query itself.
+    (The table is indexed by query minus key, so the image is the table flipped in both axes.)
+    """
+    M = attn.window_size
+    table = attn.relative_position_bias_table.detach()
+    by_query_minus_key = rearrange(table, "(dy dx) h -> h dy dx", dy=2 * M - 1)
+    return by_query_minus_key.flip(-2, -1).cpu()
