@@ -229,9 +229,12 @@ def random_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: 
 
 
 def normalize(images: torch.Tensor, mean=CIFAR10_MEAN, std=CIFAR10_STD) -> torch.Tensor:
-    """uint8 [B, 3, H, W] in 0..255 -> float32 [B, 3, H, W], standardised per channel."""
-    mean = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
-    std = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
+    """uint8 [B, 3, H, W] in 0..255 -> float32 [B, 3, H, W], standardised per channel.
+
+    ``mean`` and ``std`` are per-channel sequences or tensors; pass tensors already on the device
+    to avoid a host-to-device copy (which waits for the GPU) at every batch."""
+    mean = torch.as_tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
+    std = torch.as_tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
     return (images.float() / 255 - mean) / std
 
 
@@ -264,6 +267,8 @@ class DeviceLoader:
         self.images, self.labels = images.to(self.device), labels.to(self.device)
         self.batch_size, self.train, self.augment = batch_size, train, train and augment
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.mean = torch.tensor(CIFAR10_MEAN, device=self.device)  # made once: no copy per batch
+        self.std = torch.tensor(CIFAR10_STD, device=self.device)
 
     def __len__(self) -> int:
         n, bs = len(self.labels), self.batch_size
@@ -280,4 +285,4 @@ class DeviceLoader:
             x, y = self.images[idx], self.labels[idx]
             if self.augment:
                 x = random_crop_flip(x, self.generator)
-            yield normalize(x), y
+            yield normalize(x, self.mean, self.std), y

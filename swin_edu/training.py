@@ -57,10 +57,11 @@ def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
 
 
 def resolve_bf16(device: torch.device | str, bf16: bool = True) -> bool:
-    """Whether to run under bf16 autocast: only when asked, on CUDA, on a GPU that supports bf16.
-    On the CPU autocast is off by design (fp32 is as fast there and keeps runs exact)."""
+    """Whether to run under bf16 autocast: only when asked, on CUDA, on a GPU with native bf16
+    (Ampere or newer; older GPUs only emulate it, slowly). On the CPU autocast is off by design:
+    fp32 keeps CPU runs exact and reproducible."""
     device = torch.device(device)
-    return bool(bf16) and device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return bool(bf16) and device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
 def _autocast(device: torch.device, bf16: bool):
