@@ -10,8 +10,9 @@ from einops import rearrange
 
 __all__ = ["window_partition", "window_reverse", "region_map", "shifted_window_mask", "window_order", "MASK_VALUE"]
 
-#: Added to the attention logits of token pairs that come from different regions.
-#: exp(-100) ~ 4e-44 underflows to 0 in float32 softmax; the official code uses -100.
+#: Added to the attention logits of token pairs that come from different regions (the official value).
+#: After softmax such a pair gets a weight of about exp(-100) ~ 4e-44: a subnormal float32, not exactly
+#: 0, but 1e-44 of the weight of the token's own region (and exactly 0 in float16 / bfloat16).
 MASK_VALUE = -100.0
 
 
