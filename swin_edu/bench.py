@@ -8,14 +8,14 @@ For each configuration it measures training throughput (forward + backward + Ada
 inference throughput (eval, no grad, img/s) and peak memory of a training step, running the two
 models interleaved for several rounds after a warm-up and printing medians and the ratio
 swin_edu / timm. On CUDA it runs in bf16 autocast, without and with ``torch.compile``.
-Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA, and on the CPU the growth of the
-resident set (ru_maxrss) of a fresh subprocess that runs only that model's training steps.
+Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA, and on the CPU (Linux) the peak
+resident set (VmHWM) of a fresh subprocess that runs only that model's training steps, above its
+resident set before the first step.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -109,8 +109,9 @@ def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, 
     return statistics.median(results[0]), statistics.median(results[1])
 
 
-def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int) -> float:
-    """Peak memory (MiB) of a training step of model ``which`` (0 swin_edu, 1 timm)."""
+def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int, repeats: int = 3) -> float:
+    """Peak memory (MiB) of a training step of model ``which`` (0 swin_edu, 1 timm); on the CPU the
+    median of ``repeats`` fresh processes."""
     if device == "cuda":
         model = build_pair(config, device)[which]
         model = torch.compile(model) if compiled else model
@@ -125,19 +126,34 @@ def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() / 2**20
     args = [sys.executable, "-m", "swin_edu.bench", "--_memory", json.dumps([config, which, batch])]
-    return float(subprocess.run(args, check=True, capture_output=True, text=True).stdout.split()[-1])
+    runs = [float(subprocess.run(args, check=True, capture_output=True, text=True).stdout.split()[-1])
+            for _ in range(repeats)]
+    return statistics.median(runs)  # the allocator makes single runs vary by a few percent
+
+
+def _status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (Linux), in KiB."""
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def _memory_child(config: str, which: int, batch: int) -> None:
-    """Runs in a fresh process: print the growth of the peak RSS (MiB) over two training steps."""
+    """Runs in a fresh process: print the peak RSS (MiB) of two training steps above the RSS before them.
+
+    ru_maxrss would not do: Linux carries the parent's peak across fork + exec. VmHWM belongs to this
+    process alone, and writing 5 to clear_refs resets it to the current RSS."""
     model = build_pair(config, "cpu")[which].train()
     size = CONFIGS[config]["img_size"]
     x, y = torch.randn(batch, 3, size, size), torch.zeros(batch, dtype=torch.long)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     step = make_train_step(model, "cpu")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _status_kib("VmRSS")
     for _ in range(2):
         step(x, y)
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+    print((_status_kib("VmHWM") - before) / 1024)
 
 
 def main(argv=None) -> list[dict]:
@@ -167,7 +183,8 @@ def main(argv=None) -> list[dict]:
             for mode in ("train", "infer"):
                 ours, theirs = throughput(config, args.device, mode, compiled, batch, args.iters, args.rounds)
                 row[mode] = (ours, theirs)
-            row["memory"] = tuple(peak_memory(config, args.device, i, compiled, batch) for i in (0, 1))
+            repeats = 1 if args.smoke else 3
+            row["memory"] = tuple(peak_memory(config, args.device, i, compiled, batch, repeats) for i in (0, 1))
             rows.append(row)
             _print_row(row)
     return rows

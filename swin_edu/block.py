@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .attention import WindowAttention
-from .windows import check_window, shifted_window_mask, window_order
+from .windows import check_window, shifted_window_mask, window_partition, window_reverse
 
 __all__ = ["SwinBlock", "Mlp", "DropPath"]
 
@@ -42,25 +42,6 @@ class Mlp(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(self.act(self.fc1(x)))
-
-
-class _PermuteTokens(torch.autograd.Function):
-    """x[:, order] whose backward is the inverse gather (cheaper than index_select's scatter-add)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, order: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(inverse)
-        return x.index_select(1, order)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (inverse,) = ctx.saved_tensors
-        return grad.index_select(1, inverse), None, None
-
-
-def _permute_tokens(x: torch.Tensor, order: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
-    """Reorder the tokens of x [B, L, C] by a permutation ``order`` [L] (``inverse`` = its argsort)."""
-    return _PermuteTokens.apply(x, order, inverse)
 
 
 class SwinBlock(nn.Module):
@@ -96,35 +77,23 @@ class SwinBlock(nn.Module):
         self.drop_path2 = DropPath(drop_path)
         mask = shifted_window_mask(H, W, window_size, shift_size) if shift_size else None
         self.register_buffer("attn_mask", mask, persistent=False)  # [nW, N, N] or None
-        order = window_order(H, W, window_size, shift_size)
-        self.register_buffer("window_order", order, persistent=False)  # [H*W] raster -> window order
-        self.register_buffer("raster_order", order.argsort(), persistent=False)  # its inverse
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path1(self.shifted_window_attention(self.norm1(x)))
         return x + self.drop_path2(self.mlp(self.norm2(x)))
 
     def shifted_window_attention(self, x: torch.Tensor) -> torch.Tensor:
-        """Roll by -s, attend inside windows, put windows back, roll by +s: [B, H, W, C] -> same.
-
-        Written out, this is::
-
+        """Roll by -s, attend inside windows, put windows back, roll by +s: [B, H, W, C] -> same."""
+        H, W = self.input_resolution
+        M, s = self.window_size, self.shift_size
+        if s:
             x = torch.roll(x, shifts=(-s, -s), dims=(1, 2))
-            windows = window_partition(x, M).flatten(1, 2)              # [B*nW, N, C]
-            windows = self.attn(windows, self.attn_mask)
-            x = window_reverse(windows.unflatten(1, (M, M)), M, H, W)   # [B, H, W, C]
+        windows = window_partition(x, M).flatten(1, 2)  # [B*nW, N, C]
+        windows = self.attn(windows, self.attn_mask)
+        x = window_reverse(windows.unflatten(1, (M, M)), M, H, W)  # [B, H, W, C]
+        if s:
             x = torch.roll(x, shifts=(s, s), dims=(1, 2))
-
-        Roll + partition is a fixed permutation of the H*W tokens, so it is precomputed
-        (:func:`~swin_edu.windows.window_order`) and applied as one gather; its inverse undoes
-        both reverse and roll. Same numbers, two copies of the map instead of four.
-        """
-        B, H, W, C = x.shape
-        N = self.window_size**2
-        windows = _permute_tokens(x.reshape(B, H * W, C), self.window_order, self.raster_order)
-        windows = self.attn(windows.view(-1, N, C), self.attn_mask)  # [B*nW, N, C]
-        x = _permute_tokens(windows.view(B, H * W, C), self.raster_order, self.window_order)
-        return x.view(B, H, W, C)
+        return x
 
     def flops(self) -> int:
         """Multiply-accumulates for one image: two LayerNorms, W-MSA over all windows, MLP."""

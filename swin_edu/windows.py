@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
-__all__ = ["window_partition", "window_reverse", "region_map", "shifted_window_mask", "window_order", "MASK_VALUE"]
+__all__ = ["window_partition", "window_reverse", "region_map", "shifted_window_mask", "MASK_VALUE"]
 
 #: Added to the attention logits of token pairs that come from different regions (the official value).
 #: After softmax such a pair gets a weight of about exp(-100) ~ 4e-44: a subnormal float32, not exactly
@@ -90,15 +90,3 @@ def shifted_window_mask(H: int, W: int, window_size: int, shift: int) -> torch.T
     different = labels[:, None, :] != labels[:, :, None]  # [nW, N, N]
     return torch.zeros(different.shape).masked_fill(different, MASK_VALUE)
 
-
-def window_order(H: int, W: int, window_size: int, shift: int) -> torch.Tensor:
-    """Cyclic shift and window partition as one permutation of the H*W tokens: [H*W] int64.
-
-    ``x.flatten(1, 2)[:, window_order(H, W, M, s)]`` lists the tokens of ``torch.roll(x, (-s, -s))``
-    window by window, exactly as ``window_partition(torch.roll(x, (-s, -s), (1, 2)), M)`` does, in one
-    gather instead of two copies. Its inverse (``argsort``) puts the tokens back and undoes the roll.
-    """
-    check_window(H, W, window_size, shift)
-    raster = torch.arange(H * W).view(1, H, W, 1)
-    rolled = torch.roll(raster, shifts=(-shift, -shift), dims=(1, 2))
-    return window_partition(rolled, window_size).flatten()

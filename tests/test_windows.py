@@ -62,16 +62,7 @@ def test_mask_blocks_exactly_the_pairs_from_different_regions():
     assert torch.equal(mask == 0, same)
 
 
-@pytest.mark.parametrize("H,W,M,s", [(8, 8, 4, 2), (56, 56, 7, 3), (8, 12, 4, 0), (6, 6, 3, 1)])
-def test_window_order_is_roll_then_partition(H, W, M, s):
-    x = torch.randn(2, H, W, 3)
-    expected = se.window_partition(torch.roll(x, shifts=(-s, -s), dims=(1, 2)), M).reshape(2, H * W, 3)
-    order = se.window_order(H, W, M, s)
-    assert torch.equal(x.flatten(1, 2)[:, order], expected)
-    assert torch.equal(expected[:, order.argsort()].view(2, H, W, 3), x)
-
-
-def test_block_gradients_flow_through_the_token_permutation():
+def test_shifted_window_attention_gradients():
     block = se.SwinBlock(8, (8, 8), num_heads=2, window_size=4, shift_size=2)
     x = torch.randn(2, 8, 8, 8, dtype=torch.float64, requires_grad=True)
     block = block.double()
