@@ -1,11 +1,12 @@
 # make lab   : create .venv if missing, install swin_edu with its dev extras, open JupyterLab on notebooks/
 # make test  : the same set-up, then all tests (unit tests + every notebook executed by nbval)
 # make figures: regenerate figures/
+# make notebooks: re-execute and save every notebook (after changing the package)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: lab test figures bench clean
+.PHONY: lab test figures bench notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,3 +28,6 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+notebooks: $(VENV)/.installed
+	$(PY) scripts/run_notebooks.py

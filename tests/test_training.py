@@ -162,24 +162,29 @@ def test_fit_with_compile(monkeypatch):
 
 
 def test_progress_bar(capsys):
-    x, y = tiny_data(64)
-    fit(tiny_model(), DeviceLoader(x, y, 32, train=True), 1)
-    assert "epoch 1/1" in capsys.readouterr().err  # the bar (tqdm writes to stderr)
-    fit(tiny_model(), DeviceLoader(x, y, 32, train=True), 1, progress=False)
+    fit(tiny_model(), DeviceLoader(*tiny_data(64), 32, train=True), 1, progress=False)
     out = capsys.readouterr()
     assert out.err == "" and "epoch   1/1" in out.out  # no bar, still the log line
 
 
-def test_tqdm_disable_respected():
+def _fit_in_fresh_interpreter(env: dict) -> subprocess.CompletedProcess:
     """tqdm reads TQDM_DISABLE when it is imported, hence a fresh interpreter."""
     code = ("import torch; from swin_edu import swin_cifar; from swin_edu.training import fit; "
             "from swin_edu.data import DeviceLoader; "
             "m = swin_cifar(img_size=16, patch_size=4, embed_dim=8, depths=(2,), num_heads=(1,)); "
             "x = torch.zeros(8, 3, 16, 16, dtype=torch.uint8); "
             "fit(m, DeviceLoader(x, torch.zeros(8, dtype=torch.long), 4, train=True), 1)")
-    env = {**os.environ, "TQDM_DISABLE": "1"}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True)
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True)
+
+
+def test_tqdm_bar_shown_by_default():
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    assert "epoch 1/1" in _fit_in_fresh_interpreter(env).stderr  # the bar (tqdm writes to stderr)
+
+
+def test_tqdm_disable_respected():
+    out = _fit_in_fresh_interpreter({**os.environ, "TQDM_DISABLE": "1"})
     assert out.stdout.startswith("epoch   1/1") and out.stderr == ""
 
 

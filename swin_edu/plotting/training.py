@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 from ..training import warmup_cosine
 
 __all__ = ["plot_augmentations", "plot_lr_schedule", "plot_learning_curves", "plot_confusion_matrix", "plot_predictions", "plot_attention_maps",
-           "plot_relative_position_bias"]
+           "plot_learned_bias"]
 
 
 def _to_hwc(image: torch.Tensor) -> np.ndarray:
@@ -155,7 +155,7 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     return fig
 
 
-def plot_relative_position_bias(bias: torch.Tensor, title: str) -> Figure:
+def plot_learned_bias(bias: torch.Tensor, title: str) -> Figure:
     """Each head's (2M-1)x(2M-1) bias image (from
     :func:`swin_edu.attention_maps.relative_position_bias_image`): the centre is the query itself,
     a pixel (dy, dx) from the centre is the bias for a key dy rows down and dx columns right."""

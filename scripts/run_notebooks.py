@@ -1,0 +1,32 @@
+"""Execute every notebook in order from a fresh kernel and save it with its outputs (what nbval
+compares against in `make test`). Cell timing metadata is dropped, so a re-run changes only what
+really changed.
+
+    python scripts/run_notebooks.py [notebooks/03_window_attention.ipynb ...]   # default: all
+"""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def run(path: Path) -> None:
+    start = time.perf_counter()
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                    path.name], cwd=path.parent, env=env, check=True)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+    print(f"{path.name}: {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        run(Path(name).resolve())
