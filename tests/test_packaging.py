@@ -1,9 +1,12 @@
 """pyproject.toml and environment.yml list the same packages; the README lists the public API."""
 import re
-import tomllib
 from pathlib import Path
 
+import pytest
+
 import swin_edu
+
+tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"pytorch": "torch"}
