@@ -6,8 +6,6 @@ import pytest
 
 import swin_edu
 
-tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
-
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"pytorch": "torch"}
 
@@ -17,6 +15,7 @@ def _name(requirement: str) -> str:
 
 
 def test_pyproject_and_environment_list_the_same_packages():
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
     conda = set()
