@@ -113,10 +113,10 @@ def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int
     """Peak memory (MiB) of a training step of model ``which`` (0 swin_edu, 1 timm); on the CPU the
     median of ``repeats`` fresh processes."""
     if device == "cuda":
-        model = build_pair(config, device)[which]
+        model = build_pair(config, "cpu")[which].to(device)  # only this model on the GPU
         model = torch.compile(model) if compiled else model
-        x = torch.randn(batch, 3, model.img_size if hasattr(model, "img_size") else CONFIGS[config]["img_size"],
-                        CONFIGS[config]["img_size"], device=device)
+        size = CONFIGS[config]["img_size"]
+        x = torch.randn(batch, 3, size, size, device=device)
         y = torch.zeros(batch, dtype=torch.long, device=device)
         step = make_train_step(model, device)
         step(x, y)
