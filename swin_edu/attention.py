@@ -7,7 +7,8 @@ Inside each window of N = M*M tokens, every head h computes
 where B_h is the head's relative position bias ([N, N], from a (2M-1)^2 table) and mask is
 0 / -100 for shifted windows (see :mod:`swin_edu.windows`). Two paths compute it:
 ``attention_weights`` + a matmul (explicit, returns the weights the notebooks draw) and
-``torch.nn.functional.scaled_dot_product_attention`` (fused, used by default).
+``torch.nn.functional.scaled_dot_product_attention`` (fused). By default the fused path runs on
+CUDA and the explicit one on the CPU, where it is faster for such small windows.
 """
 from __future__ import annotations
 
