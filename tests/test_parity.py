@@ -50,44 +50,39 @@ def _official_from_timm(state_dict):
     return out
 
 
-@pytest.mark.parametrize("fused", [True, False])
-def test_logits_equal_timm(timm_tiny, images, fused):
+def _max_logit_diff(checkpoint, expected_layout, reference, images, fused=None) -> float:
+    """Load ``checkpoint`` into a fresh swin_t, check the detected layout, return max |logit - reference logit|."""
     model = se.swin_t().eval()
-    assert se.load_weights(model, timm_tiny.state_dict()) == "timm"
+    assert se.load_weights(model, checkpoint) == expected_layout
     _set_fused(model, fused)
     with torch.no_grad():
-        diff = (model(images) - timm_tiny(images)).abs().max().item()
+        return (model(images) - reference(images)).abs().max().item()
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_logits_equal_timm(timm_tiny, images, fused):
+    diff = _max_logit_diff(timm_tiny.state_dict(), "timm", timm_tiny, images, fused)
     assert diff <= TOL, diff
 
 
 def test_logits_equal_official_layout(timm_tiny, images):
     official = _official_from_timm(timm_tiny.state_dict())
     assert "layers.0.downsample.reduction.weight" in official and "head.weight" in official
-    model = se.swin_t().eval()
-    assert se.load_weights(model, official) == "official"
-    with torch.no_grad():
-        assert (model(images) - timm_tiny(images)).abs().max().item() <= TOL
+    assert _max_logit_diff(official, "official", timm_tiny, images) <= TOL
 
 
 @pytest.mark.parametrize("fused", [True, False])
 def test_logits_equal_torchvision(images, fused):
     reference = torchvision.models.swin_t().eval()
     _perturb_(reference)
-    model = se.swin_t().eval()
-    assert se.load_weights(model, reference.state_dict()) == "torchvision"
-    _set_fused(model, fused)
-    with torch.no_grad():
-        diff = (model(images) - reference(images)).abs().max().item()
+    diff = _max_logit_diff(reference.state_dict(), "torchvision", reference, images, fused)
     assert diff <= TOL, diff
 
 
 def test_load_from_path_uses_weights_only(tmp_path, timm_tiny, images):
     path = tmp_path / "swin_t.pth"
     torch.save({"model": timm_tiny.state_dict()}, path)
-    model = se.swin_t().eval()
-    assert se.load_weights(model, path) == "timm"
-    with torch.no_grad():
-        assert (model(images) - timm_tiny(images)).abs().max().item() <= TOL
+    assert _max_logit_diff(path, "timm", timm_tiny, images) <= TOL
 
 
 def test_shifted_block_equals_timm():

@@ -206,7 +206,6 @@ def plot_window_weights(weights: torch.Tensor, labels: torch.Tensor) -> Figure:
         labels: [N] region label of each token (any numbering; used to draw region blocks
             and the colour strips, which follow :data:`REGION_COLORS`).
     """
-    N = labels.numel()
     w = weights.detach().double()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
     images = (w, w.clamp_min(1e-46).log10())
