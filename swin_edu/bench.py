@@ -3,6 +3,7 @@
     python -m swin_edu.bench                 # both configurations, on CUDA if available
     python -m swin_edu.bench --config cifar  # one configuration
     python -m swin_edu.bench --smoke         # one tiny iteration (what the test runs)
+    python -m swin_edu.bench --profile       # where a training step spends its time, per op
 
 For each configuration it measures training throughput (forward + backward + AdamW step, img/s),
 inference throughput (eval, no grad, img/s) and peak memory of a training step, running the two
@@ -10,7 +11,8 @@ models interleaved for several rounds after a warm-up and printing medians and t
 swin_edu / timm. On CUDA it runs in bf16 autocast, without and with ``torch.compile``.
 Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA, and on the CPU (Linux) the peak
 resident set (VmHWM) of a fresh subprocess that runs only that model's training steps, above its
-resident set before the first step.
+resident set before the first step. Next to it the bench prints the bytes of activations saved for
+backward, an exact figure that does not depend on the allocator.
 """
 from __future__ import annotations
 
@@ -49,6 +51,12 @@ def build_pair(config: str, device: str) -> tuple[SwinTransformer, torch.nn.Modu
     state = {k.replace("head.", "head.fc.") if k.startswith("head.") else k: v for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state, strict=False)  # timm's persistent buffers stay as built
     return ours.to(device), theirs.to(device)
+
+
+def fake_batch(config: str, batch: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random images [batch, 3, S, S] and labels [batch] for a configuration (timing needs no data)."""
+    size = CONFIGS[config]["img_size"]
+    return torch.randn(batch, 3, size, size, device=device), torch.zeros(batch, dtype=torch.long, device=device)
 
 
 def _autocast(device: str):
@@ -90,10 +98,9 @@ def time_steps(step, x, y, iters: int, device: str) -> float:
 
 
 def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, iters: int, rounds: int):
-    """Median img/s of (swin_edu, timm), measured interleaved."""
+    """img/s of (swin_edu, timm) in every round, measured interleaved: two lists of ``rounds`` floats."""
     ours, theirs = build_pair(config, device)
-    x = torch.randn(batch, 3, ours.img_size, ours.img_size, device=device)
-    y = torch.randint(0, ours.num_classes, (batch,), device=device)
+    x, y = fake_batch(config, batch, device)
     steps = []
     for model in (ours, theirs):
         model.train(mode == "train")
@@ -106,7 +113,7 @@ def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, 
     for _ in range(rounds):
         for i, step in enumerate(steps):
             results[i].append(time_steps(step, x, y, iters, device))
-    return statistics.median(results[0]), statistics.median(results[1])
+    return results
 
 
 def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int, repeats: int = 3) -> float:
@@ -115,9 +122,7 @@ def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int
     if device == "cuda":
         model = build_pair(config, "cpu")[which].to(device)  # only this model on the GPU
         model = torch.compile(model) if compiled else model
-        size = CONFIGS[config]["img_size"]
-        x = torch.randn(batch, 3, size, size, device=device)
-        y = torch.zeros(batch, dtype=torch.long, device=device)
+        x, y = fake_batch(config, batch, device)
         step = make_train_step(model, device)
         step(x, y)
         torch.cuda.synchronize()
@@ -129,6 +134,57 @@ def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int
     runs = [float(subprocess.run(args, check=True, capture_output=True, text=True).stdout.split()[-1])
             for _ in range(repeats)]
     return statistics.median(runs)  # the allocator makes single runs vary by a few percent
+
+
+def saved_activations_mib(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """MiB of tensors that autograd keeps from the forward pass for the backward pass of one training
+    step (parameters excluded, each storage counted once). Exact, unlike a peak of the allocator."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    storages = {}
+
+    def pack(t):
+        s = t.untyped_storage()
+        if s.data_ptr() not in params:
+            storages[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), _autocast(x.device.type):
+        F.cross_entropy(model.train()(x), y)
+    return sum(storages.values()) / 2**20
+
+
+MATMUL_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+
+
+def where_time_goes(config: str, device: str, batch: int, steps: int = 3) -> list[dict]:
+    """Profile ``steps`` training steps of each model (after a warm-up): per model, the total op time
+    (ms per step), the share spent in matrix multiplications and the largest other ops."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    key = "self_device_time_total" if device == "cuda" else "self_cpu_time_total"
+    x, y = fake_batch(config, batch, device)
+    out = []
+    for model in build_pair(config, device):
+        step = make_train_step(model.train(), device)
+        time_steps(step, x, y, 2, device)
+        with profile(activities=activities) as prof:
+            time_steps(step, x, y, steps, device)
+        times = {e.key: getattr(e, key) / 1e3 / steps for e in prof.key_averages()}  # ms per step
+        total = sum(times.values())
+        matmul = sum(times.get(op, 0.0) for op in MATMUL_OPS)
+        others = sorted(((t, op) for op, t in times.items() if op not in MATMUL_OPS), reverse=True)[:5]
+        out.append(dict(total=total, matmul=matmul, others=[(op, t) for t, op in others]))
+    return out
+
+
+def _print_profile(config: str, batch: int, prof: list[dict]) -> None:
+    for name, p in zip(("swin_edu", "timm"), prof):
+        others = ", ".join(f"{op} {t / p['total']:.0%}" for op, t in p["others"])
+        print(f"{config} batch {batch} {name:8s} train step {p['total']:8.1f} ms of op time: "
+              f"matmul {p['matmul'] / p['total']:.0%}; then {others}")
+    ceiling = prof[1]["total"] / prof[0]["matmul"]
+    print(f"{config} batch {batch}: if every op but the matmuls took no time, swin_edu / timm would be {ceiling:.2f}")
 
 
 def _status_kib(field: str) -> int:
@@ -145,8 +201,7 @@ def _memory_child(config: str, which: int, batch: int) -> None:
     ru_maxrss would not do: Linux carries the parent's peak across fork + exec. VmHWM belongs to this
     process alone, and writing 5 to clear_refs resets it to the current RSS."""
     model = build_pair(config, "cpu")[which].train()
-    size = CONFIGS[config]["img_size"]
-    x, y = torch.randn(batch, 3, size, size), torch.zeros(batch, dtype=torch.long)
+    x, y = fake_batch(config, batch, "cpu")
     step = make_train_step(model, "cpu")
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
@@ -164,6 +219,7 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are printed")
     p.add_argument("--batch", type=int, default=None, help="override the batch size")
     p.add_argument("--smoke", action="store_true", help="one tiny iteration, to check the script runs")
+    p.add_argument("--profile", action="store_true", help="print where a training step spends its time")
     p.add_argument("--_memory", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._memory:
@@ -178,13 +234,16 @@ def main(argv=None) -> list[dict]:
     rows = []
     for config in configs:
         batch = args.batch or CONFIGS[config]["batch"][args.device]
+        if args.profile:
+            _print_profile(config, batch, where_time_goes(config, args.device, batch, 1 if args.smoke else 3))
         for compiled in ([False, True] if args.device == "cuda" and not args.smoke else [False]):
             row = dict(config=config, batch=batch, compiled=compiled)
             for mode in ("train", "infer"):
-                ours, theirs = throughput(config, args.device, mode, compiled, batch, args.iters, args.rounds)
-                row[mode] = (ours, theirs)
+                row[mode] = throughput(config, args.device, mode, compiled, batch, args.iters, args.rounds)
             repeats = 1 if args.smoke else 3
             row["memory"] = tuple(peak_memory(config, args.device, i, compiled, batch, repeats) for i in (0, 1))
+            x, y = fake_batch(config, batch, args.device)
+            row["saved"] = tuple(saved_activations_mib(m, x, y) for m in build_pair(config, args.device))
             rows.append(row)
             _print_row(row)
     return rows
@@ -194,10 +253,15 @@ def _print_row(row: dict) -> None:
     name = f"{row['config']} batch {row['batch']}{' compiled' if row['compiled'] else ''}"
     for mode in ("train", "infer"):
         ours, theirs = row[mode]
-        print(f"{name:28s} {mode:5s}  swin_edu {ours:9.1f} img/s   timm {theirs:9.1f} img/s   ratio {ours / theirs:.2f}")
+        ratios = [a / b for a, b in zip(ours, theirs)]
+        print(f"{name:28s} {mode:5s}  swin_edu {statistics.median(ours):9.1f} img/s   "
+              f"timm {statistics.median(theirs):9.1f} img/s   ratio {statistics.median(ratios):.2f} "
+              f"(rounds {min(ratios):.2f}-{max(ratios):.2f})")
     ours, theirs = row["memory"]
     print(f"{name:28s} peak memory of a training step: swin_edu {ours:.0f} MiB, timm {theirs:.0f} MiB, "
           f"ratio {ours / max(theirs, 1e-9):.2f}")
+    ours, theirs = row["saved"]
+    print(f"{name:28s} activations saved for backward: swin_edu {ours:.1f} MiB, timm {theirs:.1f} MiB")
 
 
 if __name__ == "__main__":

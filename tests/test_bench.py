@@ -1,18 +1,37 @@
-"""The benchmark script runs (one tiny iteration); its figures are printed, never asserted."""
+"""The benchmark script runs (one tiny iteration); its timings are printed, never asserted."""
+import torch
+
 from swin_edu import bench
 
 
 def test_bench_smoke(capsys):
-    rows = bench.main(["--smoke", "--config", "cifar"])
+    rows = bench.main(["--smoke", "--config", "cifar", "--profile"])
     assert len(rows) == 1 and rows[0]["config"] == "cifar"
-    assert all(v > 0 for v in rows[0]["train"] + rows[0]["infer"])
-    assert "ratio" in capsys.readouterr().out
+    assert all(v > 0 for mode in ("train", "infer") for per_model in rows[0][mode] for v in per_model)
+    out = capsys.readouterr().out
+    assert "ratio" in out and "matmul" in out and "saved for backward" in out
 
 
 def test_bench_builds_identical_models():
-    import torch
-
     ours, theirs = bench.build_pair("cifar", "cpu")
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(ours.eval()(x), theirs.eval()(x), atol=1e-5, rtol=0)
+
+
+def test_swin_edu_saves_no_more_activations_than_timm():
+    """Memory of a training step is mostly what autograd saves for backward: counted exactly."""
+    ours, theirs = bench.build_pair("cifar", "cpu")
+    x, y = torch.randn(4, 3, 32, 32), torch.zeros(4, dtype=torch.long)
+    saved = [bench.saved_activations_mib(m, x, y) for m in (ours, theirs)]
+    assert 0 < saved[0] <= saved[1], saved
+
+
+def test_saved_activations_counts_what_a_layer_adds():
+    """A GELU after the linear layer saves its input: 16 x 8 float32 more, nothing else."""
+    torch.manual_seed(0)
+    x, y = torch.randn(16, 8), torch.zeros(16, dtype=torch.long)
+    lin = torch.nn.Linear(8, 8)
+    base = bench.saved_activations_mib(torch.nn.Sequential(lin), x, y)
+    more = bench.saved_activations_mib(torch.nn.Sequential(lin, torch.nn.GELU()), x, y)
+    assert (more - base) * 2**20 == 16 * 8 * 4
