@@ -170,7 +170,9 @@ def where_time_goes(config: str, device: str, batch: int, steps: int = 3) -> lis
         time_steps(step, x, y, 2, device)
         with profile(activities=activities) as prof:
             time_steps(step, x, y, steps, device)
-        times = {e.key: getattr(e, key) / 1e3 / steps for e in prof.key_averages()}  # ms per step
+        # ms per step, per aten op (on CUDA the kernels' time is counted under the op that launched them)
+        times = {e.key: getattr(e, key) / 1e3 / steps for e in prof.key_averages()
+                 if e.device_type == torch.autograd.DeviceType.CPU}
         total = sum(times.values())
         matmul = sum(times.get(op, 0.0) for op in MATMUL_OPS)
         others = sorted(((t, op) for op, t in times.items() if op not in MATMUL_OPS), reverse=True)[:5]
