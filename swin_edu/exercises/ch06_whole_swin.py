@@ -1,9 +1,363 @@
-"""Exercises for notebook 06_whole_swin: checks and their catalogues of common mistakes."""
+"""Exercises for notebook 06 (the whole Swin): one Swin block written from its layers, and the
+stochastic-depth rates of every block of a model.
+
+The block check builds small :class:`~swin_edu.SwinBlock` s from fixed seeds, with every weight
+random (LayerNorm scales and shifts and the relative position tables included, so that no mistake
+hides behind an identity layer), and compares the learner's forward pass with ``block(x)``.
+"""
 from __future__ import annotations
 
-from ._core import Case, Exercise, Mistake, Question, Result
+import torch
+from einops import rearrange
 
-__all__: list[str] = []
+from ..block import SwinBlock
+from ..windows import window_partition, window_reverse
+from ._core import Case, Exercise, Mistake, Result
 
-#: Every exercise and question of this notebook, in the order the exercise notebook asks them.
-EXERCISES: list = []
+__all__ = ["check_swin_block_forward", "check_drop_path_rates"]
+
+NOTEBOOK = "06_whole_swin"
+BLOCK_SECTION = "2. The block, as code"
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: one Swin block, W-MSA or SW-MSA
+# ---------------------------------------------------------------------------------------------
+
+def _block(H: int, W: int, C: int, heads: int, M: int, shift: int, seed: int,
+           dtype=torch.float32) -> SwinBlock:
+    """A SwinBlock in eval mode whose every parameter is random (seeded)."""
+    with torch.random.fork_rng(devices=[]):  # the block's own initialisation leaves the global RNG alone
+        block = SwinBlock(C, (H, W), heads, window_size=M, shift_size=shift, mlp_ratio=2.0)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in block.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * (0.5 if p.dim() > 1 else 0.3))
+        block.norm1.weight.add_(1.0)
+        block.norm2.weight.add_(1.0)
+    block = block.eval()
+    return block.to(dtype)
+
+
+def _x(B: int, H: int, W: int, C: int, seed: int, dtype=torch.float32) -> torch.Tensor:
+    return torch.randn(B, H, W, C, generator=torch.Generator().manual_seed(seed + 100), dtype=dtype)
+
+
+def _block_cases() -> list[Case]:
+    specs = [  # label, B, H, W, C, heads, M, shift, dtype
+        ("4x4 map, M = 2, shift 0 (W-MSA), batch 1", 1, 4, 4, 4, 1, 2, 0, torch.float32),
+        ("4x4 map, M = 2, shift 1 (SW-MSA), batch 1", 1, 4, 4, 4, 1, 2, 1, torch.float32),
+        ("4x6 map (non-square), M = 2, shift 0, batch 2", 2, 4, 6, 4, 2, 2, 0, torch.float32),
+        ("4x8 map (non-square), M = 2, shift 1, batch 2", 2, 4, 8, 4, 2, 2, 1, torch.float32),
+        ("8x8 map, M = 4, shift 2, batch 2", 2, 8, 8, 8, 2, 4, 2, torch.float32),
+        ("6x9 map (non-square), M = 3, shift 1, batch 3", 3, 6, 9, 6, 3, 3, 1, torch.float32),
+        ("8x12 map (non-square), M = 4, shift 2, batch 2, float64", 2, 8, 12, 8, 2, 4, 2, torch.float64),
+    ]
+    return [Case(label, (_block(H, W, C, heads, M, s, seed=k, dtype=dtype), _x(B, H, W, C, k, dtype)))
+            for k, (label, B, H, W, C, heads, M, s, dtype) in enumerate(specs)]
+
+
+def _reference_block(block: SwinBlock, x: torch.Tensor) -> torch.Tensor:
+    """The package's block: ``block(x)`` (eval mode, so drop path is the identity)."""
+    with torch.no_grad():
+        return block(x)
+
+
+def _attention(block, h, roll_first=None, roll_back=None, mask=True, dims=(1, 2)):
+    """(S)W-MSA on an already normalised map ``h``, with the rolls given (None: the right ones)."""
+    H, W = h.shape[1:3]
+    M, s = block.window_size, block.shift_size
+    first = (-s, -s) if roll_first is None else roll_first
+    back = (s, s) if roll_back is None else roll_back
+    if s:
+        h = torch.roll(h, shifts=first, dims=dims)
+    windows = rearrange(window_partition(h, M), "bw m1 m2 c -> bw (m1 m2) c")
+    windows = block.attn(windows, block.attn_mask if mask else None)
+    h = window_reverse(rearrange(windows, "bw (m1 m2) c -> bw m1 m2 c", m1=M), M, H, W)
+    if s and back != (0, 0):
+        h = torch.roll(h, shifts=back, dims=dims)
+    return h
+
+
+def _with_attention(**kwargs):
+    def block_fn(block, x):
+        with torch.no_grad():
+            x = x + _attention(block, block.norm1(x), **kwargs)
+            return x + block.mlp(block.norm2(x))
+    return block_fn
+
+
+def _post_norm(block, x):
+    with torch.no_grad():
+        x = block.norm1(x + _attention(block, x))
+        return block.norm2(x + block.mlp(x))
+
+
+def _residual_of_normalised(block, x):
+    with torch.no_grad():
+        x = block.norm1(x)
+        x = x + _attention(block, x)
+        return x + block.mlp(block.norm2(x))
+
+
+def _no_attention_residual(block, x):
+    with torch.no_grad():
+        x = _attention(block, block.norm1(x))
+        return x + block.mlp(block.norm2(x))
+
+
+def _no_mlp_residual(block, x):
+    with torch.no_grad():
+        x = x + _attention(block, block.norm1(x))
+        return block.mlp(block.norm2(x))
+
+
+def _no_norm2(block, x):
+    with torch.no_grad():
+        x = x + _attention(block, block.norm1(x))
+        return x + block.mlp(x)
+
+
+def _norm1_twice(block, x):
+    with torch.no_grad():
+        x = x + _attention(block, block.norm1(x))
+        return x + block.mlp(block.norm1(x))
+
+
+def _where(s: str) -> str:
+    return f"(notebook 06, section {s})"
+
+
+BLOCK_MISTAKES = (
+    Mistake(
+        "roll-not-undone", _with_attention(roll_back=(0, 0)),
+        "W-MSA is right, but in the shifted block your output stays rolled: after window_reverse, roll "
+        "the map back by (+s, +s) so that every token returns to its place "
+        + _where(BLOCK_SECTION) + ".",
+    ),
+    Mistake(
+        "rolled-twice-same-way",
+        lambda block, x: _with_attention(roll_back=(-block.shift_size, -block.shift_size))(block, x),
+        "you rolled by (-s, -s) twice: the roll after window_reverse must undo the first one, so it "
+        "goes the other way, (+s, +s) " + _where(BLOCK_SECTION) + ".",
+    ),
+    Mistake(
+        "roll-plus-first",
+        lambda block, x: _with_attention(roll_first=(block.shift_size, block.shift_size),
+                                         roll_back=(-block.shift_size, -block.shift_size))(block, x),
+        "your rolls go the wrong way round: first roll by (-s, -s) (the map moves up-left, so the "
+        "shifted windows start s tokens down-right), then back by (+s, +s). The block's mask is built "
+        "for that direction " + _where(BLOCK_SECTION) + ".",
+    ),
+    Mistake(
+        "mask-forgotten", _with_attention(mask=False),
+        "the shifted block attends without its mask: pass block.attn_mask to block.attn, so that "
+        "tokens that the cyclic shift brought together from opposite borders do not attend to each "
+        "other (only tokens near the border of the map differ: the windows that the shift wraps around) "
+        + _where(BLOCK_SECTION) + "; the mask is built in notebook 04.",
+    ),
+    Mistake(
+        "roll-wrong-dims", _with_attention(dims=(2, 3)),
+        "you rolled along dims (2, 3), which for a [B, H, W, C] map are W and the channels: roll along "
+        "H and W, dims=(1, 2) " + _where(BLOCK_SECTION) + ".",
+    ),
+    Mistake(
+        "post-norm", _post_norm,
+        "you normalise after the residual addition (post-norm, as in the original Transformer): Swin is "
+        "pre-norm, x + attention(norm1(x)), then x + mlp(norm2(x)); the residual path itself is never "
+        "normalised " + _where("1. The block, as equations") + ".",
+    ),
+    Mistake(
+        "residual-of-normalised", _residual_of_normalised,
+        "your residual adds the normalised input: the skip connection must carry x itself, "
+        "x + attention(norm1(x)), not norm1(x) + attention(norm1(x)) "
+        + _where("1. The block, as equations") + ".",
+    ),
+    Mistake(
+        "no-attention-residual", _no_attention_residual,
+        "the residual connection around the attention is missing: z^ = (S)W-MSA(LN(z)) + z, add the "
+        "block's input back " + _where("1. The block, as equations") + ".",
+    ),
+    Mistake(
+        "no-mlp-residual", _no_mlp_residual,
+        "the residual connection around the MLP is missing: z = MLP(LN(z^)) + z^, return "
+        "x + block.mlp(block.norm2(x)) " + _where("1. The block, as equations") + ".",
+    ),
+    Mistake(
+        "no-norm2", _no_norm2,
+        "the MLP gets its input without LayerNorm: the second half is x + block.mlp(block.norm2(x)) "
+        + _where("1. The block, as equations") + ".",
+    ),
+    Mistake(
+        "norm1-twice", _norm1_twice,
+        "you used norm1 before the MLP too: the block has two LayerNorms with their own weights, norm1 "
+        "before the attention and norm2 before the MLP " + _where(BLOCK_SECTION) + ".",
+    ),
+)
+
+
+def _explain_block(case: Case, expected: torch.Tensor, got: torch.Tensor) -> str:
+    """Which tokens of image 0 come out wrong: an [H, W] map of '.' (right) and 'x' (wrong)."""
+    H, W = expected.shape[1:3]
+    if H > 16 or W > 16 or got.shape != expected.shape:
+        return ""
+    exp, g = expected.detach(), got.detach().to(expected.dtype)
+    wrong = ~torch.isclose(g[0], exp[0], atol=1e-5, rtol=1e-4).all(-1)  # [H, W]
+    if not wrong.any():
+        return ""
+    rows = ["  " + " ".join("x" if w else "." for w in row) for row in wrong.tolist()]
+    return "  tokens of image 0 whose output is wrong (x):\n" + "\n".join(rows)
+
+
+SWIN_BLOCK_FORWARD = Exercise(
+    name="swin_block_forward",
+    notebook=NOTEBOOK,
+    section=BLOCK_SECTION,
+    reference=_reference_block,
+    cases=_block_cases,
+    mistakes=BLOCK_MISTAKES,
+    explain=_explain_block,
+    summary="one Swin block (W-MSA or SW-MSA) from its norm1, attn, norm2, mlp, mask and shift",
+)
+
+
+def check_swin_block_forward(fn) -> Result:
+    """Check a learner's ``swin_block_forward(block, x)``: [B, H, W, C] -> [B, H, W, C], equal to ``block(x)``.
+
+    ``block`` is a :class:`swin_edu.SwinBlock` in eval mode; the learner uses its ``norm1``, ``attn``,
+    ``norm2``, ``mlp``, ``attn_mask``, ``window_size`` and ``shift_size``.
+
+    Cases: shift 0 (W-MSA) and shift M // 2 (SW-MSA), square and non-square maps, batch 1-3, M = 2, 3, 4,
+    float32 and float64 (block and input). Recognised mistakes: the roll not undone, rolled twice the
+    same way, the rolls in the wrong order (+s first), the mask forgotten, rolled along the wrong dims,
+    post-norm, the residual taken from the normalised input, a residual missing around the attention
+    or the MLP, no LayerNorm before the MLP, norm1 used twice.
+    """
+    return SWIN_BLOCK_FORWARD.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: stochastic depth rates of every block
+# ---------------------------------------------------------------------------------------------
+
+DROP_PATH_SECTION = "3. Stages"
+
+
+def drop_path_rates(depths, drop_path_rate):
+    """The drop-path probability of every block, per stage, as :class:`~swin_edu.SwinTransformer`
+    sets them: ``torch.linspace(0, drop_path_rate, sum(depths))`` cut into stages. Returns a list
+    (one per stage) of lists of floats."""
+    rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+    starts = [sum(depths[:i]) for i in range(len(depths))]
+    return [rates[start:start + depth] for start, depth in zip(starts, depths)]
+
+
+def _rates_cases() -> list[Case]:
+    return [
+        Case("depths (2, 2), rate 0.1", ((2, 2), 0.1)),
+        Case("depths (2, 2, 6, 2) (Swin-T), rate 0.2", ((2, 2, 6, 2), 0.2)),
+        Case("depths (2, 6, 2) (swin_cifar), rate 0.1", ((2, 6, 2), 0.1)),
+        Case("depths (2, 2, 18, 2) (Swin-S), rate 0.3", ((2, 2, 18, 2), 0.3)),
+        Case("depths (4, 2), rate 0.0 (no stochastic depth)", ((4, 2), 0.0)),
+    ]
+
+
+def _split(values, depths):
+    out, start = [], 0
+    for d in depths:
+        out.append([float(v) for v in values[start:start + d]])
+        start += d
+    return out
+
+
+RATES_MISTAKES = (
+    Mistake(
+        "restarted-per-stage",
+        lambda depths, r: [torch.linspace(0, r, d).tolist() for d in depths],
+        "your rates start again from 0 in every stage: the linear rise runs once over ALL blocks of the "
+        "model, from 0 at the first block of stage 1 to drop_path_rate at the last block of the last "
+        "stage (notebook 06, section 3. Stages, the drop path column).",
+    ),
+    Mistake(
+        "endpoint-excluded",
+        lambda depths, r: _split(torch.linspace(0, r, sum(depths) + 1)[:-1].tolist(), depths),
+        "your last block gets less than drop_path_rate: with n blocks in all, block k gets "
+        "drop_path_rate * k / (n - 1), so the first is exactly 0 and the last exactly drop_path_rate "
+        "(torch.linspace(0, rate, n) includes both ends) (notebook 06, section 3. Stages).",
+    ),
+    Mistake(
+        "first-block-nonzero",
+        lambda depths, r: _split(torch.linspace(0, r, sum(depths) + 1)[1:].tolist(), depths),
+        "your first block already has a drop-path probability above 0: block k of n gets "
+        "drop_path_rate * k / (n - 1), 0 for the first block (notebook 06, section 3. Stages).",
+    ),
+    Mistake(
+        "same-rate-everywhere",
+        lambda depths, r: [[float(r)] * d for d in depths],
+        "every block gets drop_path_rate: the rate is the probability of the LAST block only; it rises "
+        "linearly from 0 over all blocks, so shallow blocks are almost never dropped "
+        "(notebook 06, section 3. Stages).",
+    ),
+    Mistake(
+        "per-stage-constant",
+        lambda depths, r: [[r * i / max(1, len(depths) - 1)] * d for i, d in enumerate(depths)],
+        "your rates rise per stage, not per block: every block has its own rate, rising linearly over "
+        "all blocks of the model (notebook 06, section 3. Stages).",
+    ),
+    Mistake(
+        "flat-list",
+        lambda depths, r: torch.linspace(0, r, sum(depths)).tolist(),
+        "the values are right but you returned one flat list: cut it into stages, one list per stage "
+        "with depths[i] rates each (notebook 06, section 3. Stages).",
+    ),
+)
+
+
+def _as_lists(value):
+    """Tensors and numpy arrays (or lists of them) as plain nested lists; anything else unchanged."""
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    return value
+
+
+class _ListsOf:
+    """The learner's function with its result turned into nested lists (a tensor per stage is fine).
+    Keeps the learner's ``__code__`` so that an exception is reported at the learner's line."""
+
+    def __init__(self, fn):
+        self.fn, self.__code__ = fn, getattr(fn, "__code__", None)
+
+    def __call__(self, *args):
+        return _as_lists(self.fn(*args))
+
+
+DROP_PATH_RATES = Exercise(
+    name="drop_path_rates",
+    notebook=NOTEBOOK,
+    section=DROP_PATH_SECTION,
+    reference=drop_path_rates,
+    cases=_rates_cases,
+    mistakes=RATES_MISTAKES,
+    summary="stochastic depth: per-block rates rising linearly from 0 over all blocks, cut into stages",
+)
+
+
+def check_drop_path_rates(fn) -> Result:
+    """Check a learner's ``drop_path_rates(depths, drop_path_rate)`` -> list (per stage) of lists of floats.
+
+    ``depths`` is a tuple of blocks per stage, ``drop_path_rate`` a float; stage i's list has depths[i]
+    entries. Tensors or arrays in place of lists are accepted.
+
+    Cases: depths (2, 2), (2, 2, 6, 2), (2, 6, 2), (2, 2, 18, 2), (4, 2); rates 0.1 to 0.3, and 0.
+    Recognised mistakes: linspace restarted in every stage, the end point excluded
+    (linspace(0, r, n + 1)[:-1]), the first block above 0, the same rate everywhere, one rate per
+    stage, one flat list.
+    """
+    if callable(fn):
+        fn = _ListsOf(fn)
+    return DROP_PATH_RATES.check(fn)
+
+
+EXERCISES = [SWIN_BLOCK_FORWARD, DROP_PATH_RATES]
