@@ -2,11 +2,12 @@
 # make test  : the same set-up, then all tests (unit tests + every notebook executed by nbval)
 # make figures: regenerate figures/
 # make notebooks: re-execute and save every notebook (after changing the package)
+# make homework: execute the exercise notebooks, generate the student version with nbgrader, execute it
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: lab test figures bench notebooks clean
+.PHONY: lab test figures bench notebooks homework clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,3 +32,6 @@ clean:
 
 notebooks: $(VENV)/.installed
 	$(PY) scripts/run_notebooks.py
+
+homework: $(VENV)/.installed
+	$(PY) scripts/make_homework.py

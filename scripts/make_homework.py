@@ -9,6 +9,7 @@ writes from them. Both are committed executed, because `make test` compares them
 ``generate`` is also what tests/test_homework.py calls to check that the committed student version
 is what nbgrader makes from the committed source.
 """
+import os
 import shutil
 import subprocess
 import sys
@@ -30,8 +31,14 @@ def generate(course: Path, assignment: str = ASSIGNMENT, db: bool = False) -> Pa
     cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"]
     if not db:
         cmd.append("--no-db")
-    subprocess.run(cmd, cwd=course, check=True, capture_output=True, text=True)
+    subprocess.run(cmd, cwd=course, check=True, capture_output=True, text=True, env=nbgrader_env())
     return course / "release" / assignment
+
+
+def nbgrader_env() -> dict:
+    """The environment for an nbgrader command: this Python's bin folder first on PATH, because
+    nbgrader runs the ``alembic`` executable that came with it to create a gradebook."""
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
 
 
 def main() -> None:

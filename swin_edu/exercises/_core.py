@@ -119,6 +119,8 @@ def _short(value) -> str:
 
 
 def _fmt(x) -> str:
+    if isinstance(x, int) and not isinstance(x, bool):
+        return f"{x:,}"
     if isinstance(x, float):
         return f"{x:.6g}"
     return repr(x)
@@ -167,8 +169,10 @@ def _value_problem(expected, got, atol: float, rtol: float) -> str | None:
             got = got.item()
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return f"expected a number ({_fmt(expected)}), got {_describe(got)}"
-        if isinstance(expected, int) and isinstance(got, float) and not got.is_integer():
-            return f"expected a whole number ({expected}), got {_fmt(got)}"
+        if isinstance(expected, int):  # counts and indices are exact
+            if isinstance(got, float) and not got.is_integer():
+                return f"expected a whole number ({expected}), got {_fmt(got)}"
+            return None if got == expected else f"expected {_fmt(expected)}, got {_fmt(got)}"
         if math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
             return None
         return f"expected {_fmt(expected)}, got {_fmt(got)}"
@@ -195,11 +199,11 @@ def grid_side_by_side(expected: torch.Tensor, got: torch.Tensor, title: str = ""
         return ""  # the difference is not in what this picture shows
     e, g = expected.tolist(), got.tolist()
     width = max(len(str(v)) for row in e + g for v in row)
-    left_width = len(e[0]) * (width + 1) - 1
+    left_width = max(len(e[0]) * (width + 1) - 1, len("expected"))
     lines = [title] if title else []
-    lines.append("  " + "expected".ljust(left_width) + "   | got")
+    lines.append("  " + "expected".ljust(left_width) + " | got")
     for row_e, row_g in zip(e, g):
-        lines.append("  " + " ".join(str(v).rjust(width) for v in row_e).ljust(left_width) + "   | "
+        lines.append("  " + " ".join(str(v).rjust(width) for v in row_e).ljust(left_width) + " | "
                      + " ".join(str(v).rjust(width) for v in row_g))
     return "\n".join(lines)
 

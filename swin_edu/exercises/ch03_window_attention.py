@@ -1,4 +1,4 @@
-"""Exercises for notebook 03 (window attention): window partition and reverse.
+"""Exercises for notebook 03 (window attention): window partition and reverse, the cost of W-MSA.
 
 Each check feeds maps whose channel 0 holds the token's position (b*H*W + h*W + w), so that a
 failure report can draw which window every token landed in, expected beside got.
@@ -8,10 +8,12 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
+from ..attention import WindowAttention
 from ..windows import window_partition, window_reverse
-from ._core import Case, Exercise, Mistake, Result, grid_side_by_side
+from ..plotting import msa_macs, wmsa_macs
+from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
 
-__all__ = ["check_window_partition", "check_window_reverse"]
+__all__ = ["check_window_partition", "check_window_reverse", "check_wmsa_macs", "check_msa_twice_wmsa_tokens"]
 
 SECTION = "2. Window partition and reverse"
 
@@ -58,9 +60,9 @@ PARTITION_MISTAKES = (
     Mistake(
         "column-major",
         lambda x, M: rearrange(x, "b (nh m1) (nw m2) c -> (b nw nh) m1 m2 c", m1=M, m2=M),
-        "your windows come out column-major: window 1 should be the top-right neighbour of window 0 "
-        "(the next window along the row), yours is the one below it. Order the window grid row by "
-        "row, (b nh nw) (notebook 03, section 2. Window partition and reverse).",
+        "your windows come out column-major: window 1 should be the window to the right of window 0 "
+        "(the next one along the row of windows), yours is the one below it. Order the window grid "
+        "row by row, (b nh nw) (notebook 03, section 2. Window partition and reverse).",
     ),
     Mistake(
         "batch-last",
@@ -177,4 +179,97 @@ def check_window_reverse(fn) -> Result:
     return WINDOW_REVERSE.check(fn)
 
 
-EXERCISES = [WINDOW_PARTITION, WINDOW_REVERSE]
+def _wmsa_macs(h: int, w: int, C: int, M: int) -> int:
+    """Multiply-accumulates of W-MSA on an h x w x C map, as :meth:`WindowAttention.flops` counts them."""
+    return WindowAttention(C, num_heads=1, window_size=M).flops(num_windows=(h // M) * (w // M))
+
+
+def _cost_cases() -> list[Case]:
+    return [Case(f"{h}x{w} map, C = {C}, M = {M}" + (" (non-square)" if h != w else ""), (h, w, C, M))
+            for h, w, C, M in [(8, 8, 8, 4), (8, 12, 32, 4), (56, 56, 96, 7), (14, 28, 384, 7), (32, 32, 64, 8)]]
+
+
+COST_SECTION = "5. What does it cost? MSA versus W-MSA"
+_COST_HINT = "(notebook 03, section 5. What does it cost? MSA versus W-MSA)"
+
+COST_MISTAKES = (
+    Mistake("global-msa", lambda h, w, C, M: 4 * h * w * C**2 + 2 * (h * w) ** 2 * C,
+            "this is the cost of global MSA, 2(hw)^2 C for the attention: in W-MSA each token is compared "
+            "only with the M^2 tokens of its window, so that term is 2 M^2 hwC " + _COST_HINT + "."),
+    Mistake("projections-missing", lambda h, w, C, M: 2 * M**2 * h * w * C,
+            "you counted only the attention (QK^T and weights x V); the four C x C projections (q, k, v and "
+            "the output) add 4hwC^2 " + _COST_HINT + "."),
+    Mistake("M-not-squared", lambda h, w, C, M: 4 * h * w * C**2 + 2 * M * h * w * C,
+            "each token attends to the M^2 tokens of its M x M window, not to M tokens: the attention term "
+            "is 2 M^2 hwC " + _COST_HINT + "."),
+    Mistake("output-projection-missing", lambda h, w, C, M: 3 * h * w * C**2 + 2 * M**2 * h * w * C,
+            "three projections (q, k, v) are counted, the output projection is missing: 4hwC^2, not 3hwC^2 "
+            + _COST_HINT + "."),
+    Mistake("flops-not-macs", lambda h, w, C, M: 2 * (4 * h * w * C**2 + 2 * M**2 * h * w * C),
+            "you counted FLOPs (a multiply and an add each); the formula counts multiply-accumulates, "
+            "half as many " + _COST_HINT + "."),
+    Mistake("attention-counted-once", lambda h, w, C, M: 4 * h * w * C**2 + M**2 * h * w * C,
+            "the attention has two matrix products of M^2 hwC each: QK^T and the weights times V "
+            + _COST_HINT + "."),
+)
+
+WMSA_MACS = Exercise(
+    name="wmsa_macs",
+    notebook="03_window_attention",
+    section=COST_SECTION,
+    reference=_wmsa_macs,
+    cases=_cost_cases,
+    mistakes=COST_MISTAKES,
+    summary="multiply-accumulates of W-MSA on an h x w x C map with M x M windows",
+)
+
+
+def check_wmsa_macs(fn) -> Result:
+    """Check a learner's ``wmsa_macs(h, w, C, M) -> int``: multiply-accumulates of W-MSA on an h x w
+    map of C channels with M x M windows (softmax ignored), as ``WindowAttention.flops`` counts them.
+
+    Cases: square and non-square maps, C = 8 to 384, M = 4, 7, 8. Recognised mistakes: the global
+    MSA formula, projections missing, M instead of M^2, the output projection missing, FLOPs instead
+    of MACs, one attention product instead of two.
+    """
+    return WMSA_MACS.check(fn)
+
+
+def _tokens_where_msa_costs_twice(C: int = 96, M: int = 7) -> int:
+    """The number of tokens hw at which MSA costs exactly twice W-MSA (the package's cost formulas)."""
+    return next(hw for hw in range(1, 100_000) if msa_macs(hw, 1, C) == 2 * wmsa_macs(hw, 1, C, M))
+
+
+MSA_TWICE_WMSA_TOKENS = Question(
+    name="msa_twice_wmsa_tokens",
+    notebook="03_window_attention",
+    section=COST_SECTION,
+    answer=_tokens_where_msa_costs_twice(),
+    mistakes=(
+        Mistake("side-not-tokens", 17, "17 is about the side of a square map (17^2 = 289); the question asks for "
+                "the number of tokens hw " + _COST_HINT + "."),
+        Mistake("side-rounded-up", 18, "18 is the side of the smallest square map past that point; the question "
+                "asks for the number of tokens hw " + _COST_HINT + "."),
+        Mistake("attention-terms-equal", 7**2,
+                "at hw = M^2 = 49 the two attention terms are equal (2(hw)^2C = 2M^2hwC), so MSA and W-MSA cost "
+                "the same there, not twice: write MSA = 2 x W-MSA with both totals, then solve for hw "
+                + _COST_HINT + "."),
+        Mistake("projections-dropped", 2 * 7**2,
+                "you doubled only the attention term: 2(hw)^2C = 2 x 2M^2hwC. The projections 4hwC^2 are part "
+                "of both totals, and doubling W-MSA doubles them too " + _COST_HINT + "."),
+    ),
+    summary="the number of tokens at which global MSA costs twice W-MSA (C = 96, M = 7)",
+)
+
+
+def check_msa_twice_wmsa_tokens(fn) -> Result:
+    """Check the answer to: with C = 96 and M = 7, for how many tokens hw does MSA cost exactly twice
+    as much as W-MSA? ``fn`` returns the number (or is the number itself).
+
+    Recognised wrong answers: the side of the map instead of the token count (17 or 18), the point
+    where the attention terms are equal (M^2), doubling only the attention term (2M^2).
+    """
+    return MSA_TWICE_WMSA_TOKENS.check(fn)
+
+
+EXERCISES = [WINDOW_PARTITION, WINDOW_REVERSE, WMSA_MACS, MSA_TWICE_WMSA_TOKENS]

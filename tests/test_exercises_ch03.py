@@ -1,0 +1,181 @@
+"""Exercises of notebook 03: right answers in several styles pass, each common mistake (written here
+independently of the catalogue) gets its own diagnosis, broken answers get a clear report."""
+import torch
+import torch.nn.functional as F
+
+from swin_edu.exercises import check_window_partition, check_window_reverse, check_wmsa_macs
+
+
+# --- window_partition: right answers in other styles -------------------------------------------
+
+def partition_view_permute(x, M):
+    B, H, W, C = x.shape
+    return x.view(B, H // M, M, W // M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, M, M, C)
+
+
+def partition_unfold(x, M):
+    B, H, W, C = x.shape
+    cols = F.unfold(x.permute(0, 3, 1, 2), kernel_size=M, stride=M)  # [B, C*M*M, nW]
+    return cols.view(B, C, M, M, -1).permute(0, 4, 2, 3, 1).reshape(-1, M, M, C)
+
+
+def partition_loops(x, M):
+    B, H, W, C = x.shape
+    return torch.stack([x[b, i:i + M, j:j + M] for b in range(B) for i in range(0, H, M) for j in range(0, W, M)])
+
+
+def partition_split(x, M):
+    windows = [w for img in x for row in img.split(M, dim=0) for w in row.split(M, dim=1)]
+    return torch.stack(windows)
+
+
+def test_window_partition_right_in_other_styles():
+    for fn in (partition_view_permute, partition_unfold, partition_loops, partition_split):
+        result = check_window_partition(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+# --- window_partition: the catalogued mistakes, written independently ------------------------------
+
+def partition_column_major(x, M):
+    B, H, W, C = x.shape
+    return x.view(B, H // M, M, W // M, M, C).permute(0, 3, 1, 2, 4, 5).reshape(-1, M, M, C)
+
+
+def partition_batch_last(x, M):
+    B, H, W, C = x.shape
+    return x.view(B, H // M, M, W // M, M, C).permute(1, 3, 0, 2, 4, 5).reshape(-1, M, M, C)
+
+
+def partition_no_permute(x, M):
+    return x.contiguous().view(-1, M, M, x.shape[3])
+
+
+def partition_transposed(x, M):
+    return partition_view_permute(x, M).transpose(1, 2)
+
+
+def test_window_partition_mistakes_are_named():
+    for fn, name, phrase in [(partition_column_major, "column-major", "column-major"),
+                             (partition_batch_last, "batch-last", "grouped by position"),
+                             (partition_no_permute, "reshape-without-permute", "without moving the axes"),
+                             (partition_transposed, "transposed-window", "transposed")]:
+        result = check_window_partition(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "notebook 03" in str(result)
+
+
+def test_column_major_report_draws_the_window_ids():
+    report = str(check_window_partition(partition_column_major))
+    assert "  0 0 1 1  | 0 0 2 2" in report.splitlines()
+
+
+def test_batch_last_shows_only_with_several_images():
+    result = check_window_partition(partition_batch_last)
+    assert result.case == "8x8 map, M = 4, batch 3"  # batch 1 cases cannot tell
+
+
+def test_window_partition_broken_answers():
+    def wrong_dtype(x, M):
+        return partition_view_permute(x, M).float()
+
+    def wrong_shape(x, M):
+        return partition_view_permute(x, M).flatten(1, 2)  # [B*nW, M*M, C]
+
+    def raises(x, M):
+        raise ValueError("not yet")
+
+    def corrupt(x, M):
+        out = partition_view_permute(x, M).clone()
+        out[0, 0, 0, 0] += 1
+        return out
+
+    assert "dtype" in str(check_window_partition(wrong_dtype))
+    assert "wrong shape: expected [4, 2, 2, 2], got [4, 4, 2]" in str(check_window_partition(wrong_shape))
+    error = check_window_partition(raises)
+    assert error.status == "error" and "ValueError: not yet" in str(error)
+    mismatch = check_window_partition(corrupt)
+    assert mismatch.mistake is None and "first at index [0, 0, 0, 0]" in str(mismatch)
+
+
+# --- window_reverse ---------------------------------------------------------------------------
+
+def reverse_view_permute(windows, M, H, W):
+    C = windows.shape[-1]
+    return windows.view(-1, H // M, W // M, M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, H, W, C)
+
+
+def reverse_fold(windows, M, H, W):
+    C = windows.shape[-1]
+    B = windows.shape[0] // ((H // M) * (W // M))
+    cols = windows.view(B, -1, M, M, C).permute(0, 4, 2, 3, 1).reshape(B, C * M * M, -1)
+    return F.fold(cols, (H, W), kernel_size=M, stride=M).permute(0, 2, 3, 1)
+
+
+def reverse_loops(windows, M, H, W):
+    nW = (H // M) * (W // M)
+    out = windows.new_zeros(windows.shape[0] // nW, H, W, windows.shape[-1])
+    for k, w in enumerate(windows):
+        b, i = divmod(k, nW)
+        r, c = divmod(i, W // M)
+        out[b, r * M:(r + 1) * M, c * M:(c + 1) * M] = w
+    return out
+
+
+def test_window_reverse_right_in_other_styles():
+    for fn in (reverse_view_permute, reverse_fold, reverse_loops):
+        result = check_window_reverse(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_window_reverse_mistakes_are_named():
+    def column_major(windows, M, H, W):
+        C = windows.shape[-1]
+        return windows.view(-1, W // M, H // M, M, M, C).permute(0, 2, 3, 1, 4, 5).reshape(-1, H, W, C)
+
+    def batch_last(windows, M, H, W):
+        C = windows.shape[-1]
+        return windows.view(H // M, W // M, -1, M, M, C).permute(2, 0, 3, 1, 4, 5).reshape(-1, H, W, C)
+
+    def no_permute(windows, M, H, W):
+        return windows.reshape(-1, H, W, windows.shape[-1])
+
+    def h_w_swapped(windows, M, H, W):
+        return reverse_view_permute(windows, M, W, H)
+
+    for fn, name in [(column_major, "column-major"), (batch_last, "batch-last"),
+                     (no_permute, "reshape-without-permute"), (h_w_swapped, "H-W-swapped")]:
+        result = check_window_reverse(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+    assert check_window_reverse(h_w_swapped).case == "4x8 map (non-square), M = 2, batch 1"
+
+
+# --- wmsa_macs --------------------------------------------------------------------------------
+
+def test_wmsa_macs_styles_and_mistakes():
+    assert check_wmsa_macs(lambda h, w, C, M: 4 * h * w * C**2 + 2 * M**2 * h * w * C).passed
+    assert check_wmsa_macs(lambda h, w, C, M: (h * w // M**2) * (4 * M**2 * C * C + 2 * M**4 * C)).passed
+    assert check_wmsa_macs(lambda h, w, C, M: float(h * w * C * (4 * C + 2 * M * M))).passed
+    for fn, name in [(lambda h, w, C, M: 4 * h * w * C * C + 2 * (h * w) * (h * w) * C, "global-msa"),
+                     (lambda h, w, C, M: 2 * M * M * h * w * C, "projections-missing"),
+                     (lambda h, w, C, M: 4 * h * w * C * C + 2 * M * h * w * C, "M-not-squared"),
+                     (lambda h, w, C, M: 3 * h * w * C * C + 2 * M * M * h * w * C, "output-projection-missing"),
+                     (lambda h, w, C, M: 8 * h * w * C * C + 4 * M * M * h * w * C, "flops-not-macs"),
+                     (lambda h, w, C, M: 4 * h * w * C * C + M * M * h * w * C, "attention-counted-once")]:
+        result = check_wmsa_macs(fn)
+        assert result.status == "failed" and result.mistake == name, str(result)
+    off_by_one = check_wmsa_macs(lambda h, w, C, M: 4 * h * w * C**2 + 2 * M**2 * h * w * C + 1)
+    assert off_by_one.status == "failed" and off_by_one.mistake is None
+    assert "expected 32,768, got 32,769" in str(off_by_one)
+
+
+def test_msa_twice_wmsa_tokens():
+    from swin_edu.exercises import check_msa_twice_wmsa_tokens
+    C, M = 96, 7
+    hw = 2 * C + 2 * M * M  # from 2(hw)^2 C = 4hwC^2 + 4M^2 hwC
+    assert check_msa_twice_wmsa_tokens(lambda: hw).passed and check_msa_twice_wmsa_tokens(float(hw)).passed
+    for value, name in [(17, "side-not-tokens"), (18, "side-rounded-up"), (M * M, "attention-terms-equal"),
+                        (2 * M * M, "projections-dropped")]:
+        assert check_msa_twice_wmsa_tokens(value).mistake == name
+    other = check_msa_twice_wmsa_tokens(hw + 1)
+    assert other.status == "failed" and other.mistake is None and str(hw) not in str(other)

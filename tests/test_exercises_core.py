@@ -1,0 +1,153 @@
+"""The checking machinery, and every registered exercise: the reference passes, each catalogued
+mistake is diagnosed as itself, and the checks never raise."""
+import pytest
+import torch
+
+from swin_edu.exercises import EXERCISES, Case, Exercise, ExerciseFailed, Mistake, Question
+from swin_edu.exercises._core import grid_side_by_side
+
+
+def _double(x):
+    return x * 2
+
+
+TOY = Exercise(
+    name="double", notebook="00_toy", section="1. Doubling", reference=_double,
+    cases=lambda: [Case("3 numbers", (torch.tensor([1.0, 2.0, 3.0]),)),
+                   Case("2x2, float64", (torch.arange(4, dtype=torch.float64).view(2, 2),))],
+    mistakes=(Mistake("squared", lambda x: x * x, "you squared instead of doubling (notebook 00, section 1)."),
+              Mistake("plus-two", lambda x: x + 2, "you added 2 instead of doubling (notebook 00, section 1).")),
+)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_reference_passes(name):
+    exercise = EXERCISES[name]
+    answer = exercise.reference if isinstance(exercise, Exercise) else exercise.answer
+    result = exercise.check(answer)
+    assert result.passed, str(result)
+    assert str(result).startswith(f"{exercise.name}: passed")
+
+
+@pytest.mark.parametrize("name, mistake", [(n, m) for n, e in sorted(EXERCISES.items()) for m in e.mistakes],
+                         ids=lambda v: v if isinstance(v, str) else v.name)
+def test_every_catalogued_mistake_is_diagnosed_as_itself(name, mistake):
+    result = EXERCISES[name].check(mistake.produce)
+    assert result.status == "failed" and not result.passed
+    assert result.mistake == mistake.name, str(result)
+    assert mistake.diagnosis in str(result)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_stubs_are_not_attempted_and_errors_are_reported(name):
+    exercise = EXERCISES[name]
+
+    def stub(*args):
+        raise NotImplementedError()
+
+    def crash(*args):
+        raise KeyError("boom")
+
+    assert exercise.check(stub).status == "not attempted"
+    assert exercise.check(lambda *args: None).status == "not attempted"
+    assert exercise.check(None).status == "not attempted"
+    result = exercise.check(crash)
+    assert result.status == "error" and "KeyError" in str(result) and "boom" in str(result)
+
+
+def test_every_exercise_has_a_summary_and_a_section():
+    for exercise in EXERCISES.values():
+        assert exercise.summary and exercise.section and exercise.notebook[:2].isdigit(), exercise.name
+
+
+def test_toy_passes_in_another_style():
+    assert TOY.check(lambda x: x + x).passed
+
+
+def test_result_report_and_raise_if_failed():
+    ok, bad = TOY.check(lambda x: 2 * x), TOY.check(lambda x: x * x)
+    assert ok.raise_if_failed() is ok and repr(ok) == ok.report
+    with pytest.raises(ExerciseFailed, match="squared instead of doubling"):
+        bad.raise_if_failed()
+    assert isinstance(ExerciseFailed("x"), AssertionError)  # what autograders count as a failed test
+
+
+def test_diagnosis_on_the_first_failing_case():
+    result = TOY.check(lambda x: x + 2)
+    assert result.mistake == "plus-two" and result.case == "3 numbers"
+    assert "added 2" in str(result)
+
+
+def test_uncatalogued_mismatch_shows_first_difference():
+    result = TOY.check(lambda x: torch.cat([x[:1] * 2, x[1:] * 3]))
+    assert result.status == "failed" and result.mistake is None
+    assert "first at index [1]: expected 4, got 6" in str(result)
+    assert "section 1. Doubling" in str(result) and "x=<tensor [3] float32>" in str(result)
+
+
+def test_wrong_shape_dtype_and_type():
+    assert "wrong shape: expected [3], got [1, 3]" in str(TOY.check(lambda x: (2 * x)[None]))
+    result = TOY.check(lambda x: (2 * x).float())  # right values, float32 for a float64 input
+    assert result.status == "failed" and result.case == "2x2, float64" and "dtype" in str(result)
+    assert "expected a tensor" in str(TOY.check(lambda x: (2 * x).tolist()))
+    assert "expected a function" in str(TOY.check(torch.tensor([2.0])))
+
+
+def test_integer_results_must_be_integers_and_exact():
+    count = Exercise("count", "00_toy", "1", reference=lambda n: n * (n - 1), cases=lambda: [Case("n=5", (5,))])
+    assert count.check(lambda n: float(n * n - n)).passed  # 20.0 is the whole number 20
+    assert "expected 20, got 21" in str(count.check(lambda n: n * n - n + 1))
+    assert "whole number" in str(count.check(lambda n: 20.5))
+    index = Exercise("index", "00_toy", "1", reference=lambda n: torch.arange(n),
+                     cases=lambda: [Case("n=4", (4,))])
+    assert index.check(lambda n: torch.arange(n, dtype=torch.int32)).passed  # any integer dtype
+    assert "expected integers" in str(index.check(lambda n: torch.arange(n).float()))
+
+
+def test_learner_modifying_its_input_does_not_change_the_reference():
+    def in_place(x):
+        return x.mul_(2)
+
+    assert TOY.check(in_place).passed
+
+
+def test_error_report_names_the_line():
+    def buggy(x):
+        y = x * 2
+        return y.reshape(5, 7)
+
+    result = TOY.check(buggy)
+    assert result.status == "error" and "RuntimeError" in str(result) and "return y.reshape(5, 7)" in str(result)
+    assert "on case: 3 numbers" in str(result)
+
+
+def test_ellipsis_body_is_not_attempted():
+    def stub(x):
+        ...
+
+    result = TOY.check(stub)
+    assert result.status == "not attempted" and "forget `return`" in str(result)
+
+
+def test_question():
+    q = Question("pairs", "00_toy", "2", answer=24, mistakes=(Mistake("halved", 12, "ordered pairs count twice."),))
+    assert q.check(24).passed and q.check(24.0).passed and q.check(lambda: 24).passed
+    assert q.check(torch.tensor(24)).passed
+    assert q.check(12).mistake == "halved" and "ordered pairs" in str(q.check(12))
+    wrong = q.check(25)
+    assert wrong.status == "failed" and wrong.mistake is None and "24" not in str(wrong)  # no answer given away
+    assert q.check(None).status == "not attempted" and q.check(...).status == "not attempted"
+
+    def stub():
+        raise NotImplementedError()
+
+    assert q.check(stub).status == "not attempted"
+    assert q.check(lambda: 1 / 0).status == "error"
+    assert q.check("24").status == "failed"
+
+
+def test_grid_side_by_side():
+    a = torch.tensor([[0, 1], [2, 3]])
+    text = grid_side_by_side(a, a.T, "ids:")
+    assert text.splitlines() == ["ids:", "  expected | got", "  0 1      | 0 2", "  2 3      | 1 3"]
+    assert grid_side_by_side(a, a.clone()) == ""
