@@ -1,9 +1,305 @@
-"""Exercises for notebook 02_patch_merging: checks and their catalogues of common mistakes."""
+"""Exercises for notebook 02 (patch merging): the 2x2 concatenation, the stage shapes, the parameters.
+
+``merge_patches`` is checked on maps whose channel 0 holds the token's position (b*H*W + h*W + w),
+so that a failure report can draw, for every token of image 0, the merged token and the piece
+(x0, x1, x2, x3: which block of C channels) it lands in, expected beside got. ``stage_shapes`` is
+checked against shapes that the package's own PatchEmbed and PatchMerging produce (on the meta
+device: no memory, no arithmetic).
+"""
 from __future__ import annotations
 
-from ._core import Case, Exercise, Mistake, Question, Result
+import torch
+from einops import rearrange
 
-__all__: list[str] = []
+from ..patch_embed import PatchEmbed
+from ..patch_merging import PatchMerging, merge_patches
+from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
+
+__all__ = ["check_merge_patches", "check_stage_shapes", "check_merging_params"]
+
+NOTEBOOK = "02_patch_merging"
+SUBGRIDS = "1. Four interleaved sub-grids"
+LAYER = "2. The full layer: LayerNorm(4C), Linear(4C -> 2C)"
+ORDER = "3. Why the order of the four pieces matters"
+HIERARCHY = "4. The hierarchy of Swin-T: 56 -> 28 -> 14 -> 7"
+
+
+def _ref(section: str) -> str:
+    return f"(notebook 02, section {section})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: merge_patches
+# ---------------------------------------------------------------------------------------------
+
+def _map(B: int, H: int, W: int, C: int, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
+    """A [B, H, W, C] map: channel 0 is the token's position b*H*W + h*W + w, the rest random."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, H, W, C, generator=g, dtype=dtype)
+    x[..., 0] = torch.arange(B * H * W, dtype=dtype).view(B, H, W)
+    return x
+
+
+def _merge_cases() -> list[Case]:
+    return [
+        Case("4x4 map, C = 2, batch 2", (_map(2, 4, 4, 2),)),
+        Case("4x6 map (non-square), C = 3, batch 1", (_map(1, 4, 6, 3, seed=1),)),
+        Case("8x8 map, C = 3, batch 3", (_map(3, 8, 8, 3, seed=2),)),
+        Case("6x10 map (non-square, odd H/2 and W/2), C = 4, batch 2", (_map(2, 6, 10, 4, seed=3),)),
+        Case("8x4 map (non-square, taller than wide), C = 2, batch 2, float64",
+             (_map(2, 8, 4, 2, torch.float64, seed=4),)),
+        Case("14x28 map (non-square), C = 8, batch 2", (_map(2, 14, 28, 8, seed=5),)),
+    ]
+
+
+def _where_tokens_go(merged: torch.Tensor, H: int, W: int, C: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two [H, W] maps for image 0: the merged token (row-major) each token lands in, and the piece
+    (block of C channels: 0 = x0, ..., 3 = x3) that holds its channel 0 (-1: nowhere)."""
+    token_of = torch.full((H * W,), -1, dtype=torch.int64)
+    piece_of = torch.full((H * W,), -1, dtype=torch.int64)
+    flat = merged[0].detach().reshape(-1, merged.shape[-1]).double()  # [merged tokens, 4C]
+    ids = flat.round()
+    found = (ids == flat) & (ids >= 0) & (ids < H * W)  # channel 0 of image 0 holds 0 .. H*W-1
+    for t, k in found.nonzero().tolist():
+        token_of[int(ids[t, k])] = t
+        piece_of[int(ids[t, k])] = k // C
+    return token_of.view(H, W), piece_of.view(H, W)
+
+
+def _explain_merge(case: Case, expected: torch.Tensor, got: torch.Tensor) -> str:
+    (x,) = case.args
+    B, H, W, C = x.shape
+    if H > 16 or W > 16 or not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return ""
+    exp_token, exp_piece = _where_tokens_go(expected, H, W, C)
+    got_token, got_piece = _where_tokens_go(got, H, W, C)
+    pictures = [
+        grid_side_by_side(exp_token, got_token, "  merged token (row-major) that every token of image 0 lands in:"),
+        grid_side_by_side(exp_piece, got_piece, "  piece (0 = x0, 1 = x1, 2 = x2, 3 = x3: block of C channels) "
+                          "holding every token of image 0:"),
+    ]
+    return "\n".join(p for p in pictures if p)
+
+
+MERGE_MISTAKES = (
+    Mistake(
+        "row-major",
+        lambda x: torch.cat([x[:, 0::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 0::2], x[:, 1::2, 1::2]], dim=-1),
+        "the four pieces are concatenated row-major (x[0::2, 0::2], x[0::2, 1::2], x[1::2, 0::2], "
+        "x[1::2, 1::2]; in einops (h2 w2 c)); Swin's order is x0, x1, x2, x3 = [0::2, 0::2], [1::2, 0::2], "
+        "[0::2, 1::2], [1::2, 1::2]: the row offset changes first, x1 is the token below, not the one to "
+        "the right (einops: (w2 h2 c)). A trained checkpoint only works with that order "
+        + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "interleaved",
+        lambda x: torch.stack([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]],
+                              dim=-1).flatten(-2),
+        "your merged tokens hold the right four tokens, but their channels are interleaved (c, piece): "
+        "stacking the pieces on a new last axis and flattening puts channel 0 of the four pieces first. "
+        "Concatenate along the channels instead, torch.cat(pieces, dim=-1), so that channels 0..C-1 are x0, "
+        "C..2C-1 are x1, and so on " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "reshape-without-permute",
+        lambda x: x.reshape(x.shape[0], x.shape[1] // 2, x.shape[2] // 2, 4 * x.shape[3]),
+        "you reshaped without moving the axes: each merged token holds 4 consecutive tokens of the map "
+        "read row by row, not a 2x2 neighbourhood. Take the four interleaved sub-grids x[:, 0::2, 0::2], "
+        "x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2] (or split H into (H/2, 2) and W into (W/2, 2) "
+        "and permute before merging the axes) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "quadrants",
+        lambda x: rearrange(x, "b (h2 h) (w2 w) c -> b h w (w2 h2 c)", h2=2, w2=2),
+        "your four pieces are the four quadrants of the map (top half / bottom half, left half / right "
+        "half), so a merged token gathers tokens H/2 rows apart, not a 2x2 neighbourhood. The pieces are "
+        "interleaved sub-grids, taken with step 2 (x[:, 1::2, 0::2], ...); in einops split the rows as "
+        "(h h2), not (h2 h) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "slices-on-batch",
+        lambda x: torch.cat([x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]], dim=-1),
+        "your slices act on the batch and H: on a [B, H, W, C] tensor x[0::2, 0::2] steps through images "
+        "and rows. Slice dimensions 1 and 2, x[:, 0::2, 0::2] (or x[..., 0::2, 0::2, :]) "
+        + _ref(SUBGRIDS) + ".",
+    ),
+)
+
+MERGE_PATCHES = Exercise(
+    name="merge_patches",
+    notebook=NOTEBOOK,
+    section=SUBGRIDS,
+    reference=merge_patches,
+    cases=_merge_cases,
+    mistakes=MERGE_MISTAKES,
+    explain=_explain_merge,
+    summary="concatenate every 2x2 neighbourhood: [B, H, W, C] -> [B, H/2, W/2, 4C] in the order x0, x1, x2, x3",
+)
+
+
+def check_merge_patches(fn) -> Result:
+    """Check a learner's ``merge_patches(x)``: [B, H, W, C] -> [B, H/2, W/2, 4C].
+
+    Channels 0..C-1 of merged token (i, j) hold x[:, 2i, 2j], then x[:, 2i+1, 2j], x[:, 2i, 2j+1],
+    x[:, 2i+1, 2j+1] (x0, x1, x2, x3). Cases: square and non-square maps (wider and taller, odd
+    H/2 and W/2), C = 2 to 8, batch 1 to 3, float32 and float64. Recognised mistakes: the pieces in
+    row-major order, channels interleaved (stack then flatten), a reshape without moving the axes,
+    quadrants instead of interleaved sub-grids, slices on the batch dimension.
+    """
+    return MERGE_PATCHES.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: stage_shapes
+# ---------------------------------------------------------------------------------------------
+
+def stage_shapes(H: int, W: int, patch_size: int, embed_dim: int, num_stages: int) -> list[tuple[int, int, int]]:
+    """The reference: the (H_i, W_i, C_i) of the map every stage works on, for an H x W image.
+
+    Computed by running the package's own PatchEmbed projection and PatchMerging (concatenation and
+    reduction; the LayerNorms keep the shape) on the meta device: shapes only, no memory, no
+    arithmetic. Stage 1 works on the patch embedding's output, every later stage starts with a
+    PatchMerging.
+    """
+    with torch.device("meta"):
+        embed = PatchEmbed(patch_size=patch_size, in_chans=3, embed_dim=embed_dim)
+        x = embed.proj(torch.empty(1, 3, H, W)).permute(0, 2, 3, 1)  # [1, H/P, W/P, C]
+        shapes = [tuple(x.shape[1:])]
+        for _ in range(1, num_stages):
+            x = PatchMerging(x.shape[-1]).reduction(merge_patches(x))  # [1, H_i/2, W_i/2, 2C_i]
+            shapes.append(tuple(x.shape[1:]))
+    return shapes
+
+
+def _stage_cases() -> list[Case]:
+    return [
+        Case("16x16 image, P = 4, C = 8, 2 stages", (16, 16, 4, 8, 2)),
+        Case("32x64 image (non-square), P = 4, C = 16, 3 stages", (32, 64, 4, 16, 3)),
+        Case("32x32 image, P = 2, C = 96, 3 stages (swin_cifar)", (32, 32, 2, 96, 3)),
+        Case("224x224 image, P = 4, C = 96, 4 stages (Swin-T)", (224, 224, 4, 96, 4)),
+        Case("256x192 image (non-square, taller than wide), P = 4, C = 128, 4 stages", (256, 192, 4, 128, 4)),
+        Case("64x64 image, P = 8, C = 32, 1 stage (no merging)", (64, 64, 8, 32, 1)),
+    ]
+
+
+STAGE_MISTAKES = (
+    Mistake(
+        "halved-at-stage-1",
+        lambda H, W, P, C, n: [(H // P // 2 ** (i + 1), W // P // 2 ** (i + 1), C * 2**i) for i in range(n)],
+        "you halved the map at stage 1 too: stage 1 works on the patch embedding's H/P x W/P grid; patch "
+        "merging starts stages 2, 3, ... only " + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
+        "channels-not-doubled",
+        lambda H, W, P, C, n: [(H // P // 2**i, W // P // 2**i, C) for i in range(n)],
+        "your channels stay at C: every patch merging doubles them, LayerNorm(4C) then Linear(4C -> 2C), so "
+        "stage i works with C * 2^(i-1) channels " + _ref(LAYER) + ".",
+    ),
+    Mistake(
+        "channels-times-4",
+        lambda H, W, P, C, n: [(H // P // 2**i, W // P // 2**i, C * 4**i) for i in range(n)],
+        "you kept the 4C channels of the concatenation: the merging's Linear reduces 4C to 2C, so the "
+        "channels double (not quadruple) from stage to stage " + _ref(LAYER) + ".",
+    ),
+    Mistake(
+        "channels-doubled-at-stage-1",
+        lambda H, W, P, C, n: [(H // P // 2**i, W // P // 2**i, C * 2 ** (i + 1)) for i in range(n)],
+        "you doubled the channels at stage 1 too: stage 1 works with the embedding's C channels; each "
+        "patch merging, at the start of stages 2, 3, ..., doubles them " + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
+        "no-patch-size",
+        lambda H, W, P, C, n: [(H // 2**i, W // 2**i, C * 2**i) for i in range(n)],
+        "you forgot the patch size: stage 1 works on the grid of patches, H/P x W/P, not on the pixels "
+        "(notebook 01 turns a 224x224 image into 56x56 tokens) " + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
+        "embedding-as-stage",
+        lambda H, W, P, C, n: [(H // P, W // P, C)] + [(H // P // 2**i, W // P // 2**i, C * 2**i) for i in range(n)],
+        "you listed the patch embedding as a stage of its own: give one (H_i, W_i, C_i) per stage, "
+        "num_stages entries; stage 1 works on the embedding's output, at the same resolution "
+        + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
+        "square-only",
+        lambda H, W, P, C, n: [(H // P // 2**i, H // P // 2**i, C * 2**i) for i in range(n)],
+        "your shapes are right for square images only: H and W shrink separately, H_i from H and W_i from "
+        "W (merging halves both) " + _ref(HIERARCHY) + ".",
+    ),
+)
+
+STAGE_SHAPES = Exercise(
+    name="stage_shapes",
+    notebook=NOTEBOOK,
+    section=HIERARCHY,
+    reference=stage_shapes,
+    cases=_stage_cases,
+    mistakes=STAGE_MISTAKES,
+    summary="(H_i, W_i, C_i) of every stage for an H x W image",
+)
+
+
+def check_stage_shapes(fn) -> Result:
+    """Check a learner's ``stage_shapes(H, W, patch_size, embed_dim, num_stages)``: a list of
+    ``num_stages`` tuples (H_i, W_i, C_i), the map every stage works on for an H x W image.
+
+    Cases: square and non-square images (wider and taller), P = 2, 4, 8, C = 8 to 128, 1 to 4
+    stages, Swin-T and swin_cifar among them. Recognised mistakes: halving at stage 1 too, channels
+    not doubling, channels quadrupling (4C kept), channels doubled at stage 1 too, the patch size
+    forgotten, the patch embedding listed as a stage, H used for W (square only).
+    """
+    return STAGE_SHAPES.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Question: the parameters of Swin-T's three PatchMerging layers
+# ---------------------------------------------------------------------------------------------
+
+def _count(dims) -> int:
+    with torch.device("meta"):
+        return sum(p.numel() for C in dims for p in PatchMerging(C).parameters())
+
+
+def _params_question() -> Question:
+    dims = [96 * 2**i for i in range(3)]  # Swin-T: C of stages 1-3, the inputs of the three mergings
+    answer = _count(dims)
+    assert answer == sum(8 * C * C + 8 * C for C in dims)  # the decomposition the diagnoses below rely on
+    return Question(
+        name="merging_params",
+        notebook=NOTEBOOK,
+        section=LAYER,
+        answer=answer,
+        mistakes=(
+            Mistake("no-layernorm", sum(8 * C * C for C in dims),
+                    "you counted the reductions only: each PatchMerging also has a LayerNorm(4C) with a scale "
+                    "and a shift, 8C parameters " + _ref(LAYER) + "."),
+            Mistake("bias-counted", sum(8 * C * C + 8 * C + 2 * C for C in dims),
+                    "the reduction has no bias, Linear(4C, 2C, bias=False): its 4C x 2C weight is all " + _ref(LAYER)
+                    + "."),
+            Mistake("layernorm-4C", sum(8 * C * C + 4 * C for C in dims),
+                    "you counted 4C for the LayerNorm: it normalises the 4C concatenated channels (before the "
+                    "reduction) and has both a scale and a shift, 2 x 4C = 8C " + _ref(LAYER) + "."),
+            Mistake("output-channels", _count([2 * C for C in dims]),
+                    "you took each merging's output channels as C: the three mergings take C = 96, 192, 384 "
+                    "(the channels of stages 1-3) and give 2C " + _ref(HIERARCHY) + "."),
+        ),
+        summary="parameters of the three PatchMerging layers of Swin-T",
+    )
+
+
+MERGING_PARAMS = _params_question()
+
+
+def check_merging_params(fn) -> Result:
+    """Check ``merging_params()``: a function of no arguments returning the number of parameters of the
+    three PatchMerging layers of Swin-T together (C = 96, 192, 384: LayerNorm(4C) + Linear(4C, 2C,
+    no bias) each).
+
+    Recognised wrong values: the LayerNorms forgotten, a bias counted in the reduction, 4C counted
+    for a LayerNorm (scale only, or over 2C), each merging's output channels taken as C.
+    """
+    return MERGING_PARAMS.check(fn)
+
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
-EXERCISES: list = []
+EXERCISES: list = [MERGE_PATCHES, STAGE_SHAPES, MERGING_PARAMS]
