@@ -1,0 +1,354 @@
+"""The checks of notebook 06's exercises: right answers in several styles pass, every catalogued
+mistake (written again here, independently) gets its own diagnosis, and nothing makes a check raise."""
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+from swin_edu import SwinTransformer, window_partition, window_reverse
+from swin_edu.exercises import check_drop_path_rates, check_swin_block_forward
+from swin_edu.exercises.ch06_whole_swin import BLOCK_MISTAKES, RATES_MISTAKES, drop_path_rates
+
+# ---------------------------------------------------------------------------------------------
+# swin_block_forward: right answers
+# ---------------------------------------------------------------------------------------------
+
+
+def block_einops(block, x):
+    """The notebook's style: package window helpers, einops, torch.roll."""
+    B, H, W, C = x.shape
+    M, s = block.window_size, block.shift_size
+    h = block.norm1(x)
+    if s:
+        h = torch.roll(h, shifts=(-s, -s), dims=(1, 2))
+    windows = rearrange(window_partition(h, M), "bw m1 m2 c -> bw (m1 m2) c")
+    windows = block.attn(windows, block.attn_mask)
+    h = window_reverse(rearrange(windows, "bw (m1 m2) c -> bw m1 m2 c", m1=M), M, H, W)
+    if s:
+        h = torch.roll(h, shifts=(s, s), dims=(1, 2))
+    x = x + h
+    return x + block.mlp(block.norm2(x))
+
+
+def block_view_gather(block, x):
+    """view/permute windows and the cyclic shift as index arithmetic (no torch.roll, no helpers)."""
+    B, H, W, C = x.shape
+    M, s = block.window_size, block.shift_size
+    rows, cols = (torch.arange(H) + s) % H, (torch.arange(W) + s) % W  # rolled[i] = x[(i + s) % H]
+    h = block.norm1(x)[:, rows][:, :, cols]
+    windows = h.view(B, H // M, M, W // M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, M * M, C)
+    windows = block.attn(windows, block.attn_mask)
+    h = windows.view(B, H // M, W // M, M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(B, H, W, C)
+    back = torch.empty_like(h)
+    back[:, rows[:, None], cols[None, :]] = h  # undo the shift: put rolled[i] back at (i + s) % H
+    x = x + back
+    return x + block.mlp(block.norm2(x))
+
+
+def block_loops(block, x):
+    """An explicit loop over images and windows, LayerNorm and MLP written out with F."""
+    B, H, W, C = x.shape
+    M, s = block.window_size, block.shift_size
+    n1, n2, mlp = block.norm1, block.norm2, block.mlp
+    h = F.layer_norm(x, (C,), n1.weight, n1.bias, n1.eps)
+    h = torch.roll(h, (-s, -s), (1, 2))
+    out = torch.zeros_like(h)
+    for b in range(B):
+        k = 0
+        for wy in range(H // M):
+            for wx in range(W // M):
+                tokens = h[b, wy * M:(wy + 1) * M, wx * M:(wx + 1) * M].reshape(1, M * M, C)
+                mask = None if block.attn_mask is None else block.attn_mask[k:k + 1]
+                out[b, wy * M:(wy + 1) * M, wx * M:(wx + 1) * M] = block.attn(tokens, mask).view(M, M, C)
+                k += 1
+    x = x + torch.roll(out, (s, s), (1, 2))
+    z = F.layer_norm(x, (C,), n2.weight, n2.bias, n2.eps)
+    return x + mlp.fc2(F.gelu(mlp.fc1(z)))
+
+
+@pytest.mark.parametrize("fn", [block_einops, block_view_gather, block_loops])
+def test_block_right_answers_pass(fn):
+    start = time.perf_counter()
+    result = check_swin_block_forward(fn)
+    assert result.passed, result.report
+    assert "7 cases" in str(result) and "non-square" in str(result) and "float64" in str(result)
+    assert time.perf_counter() - start < 2
+
+
+def test_block_calling_the_block_passes():
+    assert check_swin_block_forward(lambda block, x: block(x)).passed
+
+
+# ---------------------------------------------------------------------------------------------
+# swin_block_forward: the catalogue, written again independently
+# ---------------------------------------------------------------------------------------------
+
+def _msa(block, h, first=None, back=None, use_mask=True, dims=(1, 2)):
+    """(S)W-MSA of a normalised map with view/permute windows and chosen rolls."""
+    B, H, W, C = h.shape
+    M, s = block.window_size, block.shift_size
+    if s:
+        h = torch.roll(h, (-s, -s) if first is None else first, dims)
+    win = h.reshape(B, H // M, M, W // M, M, C).transpose(2, 3).reshape(-1, M * M, C)
+    win = block.attn(win, block.attn_mask if use_mask else None)
+    h = win.reshape(B, H // M, W // M, M, M, C).transpose(2, 3).reshape(B, H, W, C)
+    if s and back != "none":
+        h = torch.roll(h, (s, s) if back is None else back, dims)
+    return h
+
+
+def wrong_no_roll_back(block, x):
+    x = x + _msa(block, block.norm1(x), back="none")
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_roll_twice(block, x):
+    s = block.shift_size
+    x = x + _msa(block, block.norm1(x), back=(-s, -s))
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_plus_first(block, x):
+    s = block.shift_size
+    x = x + _msa(block, block.norm1(x), first=(s, s), back=(-s, -s))
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_no_mask(block, x):
+    x = x + _msa(block, block.norm1(x), use_mask=False)
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_dims(block, x):
+    x = x + _msa(block, block.norm1(x), dims=(2, 3))
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_post_norm(block, x):
+    x = block.norm1(x + _msa(block, x))
+    return block.norm2(x + block.mlp(x))
+
+
+def wrong_residual_of_normalised(block, x):
+    h = block.norm1(x)
+    x = h + _msa(block, h)
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_no_attention_residual(block, x):
+    x = _msa(block, block.norm1(x))
+    return x + block.mlp(block.norm2(x))
+
+
+def wrong_no_mlp_residual(block, x):
+    x = x + _msa(block, block.norm1(x))
+    return block.mlp(block.norm2(x))
+
+
+def wrong_no_norm2(block, x):
+    x = x + _msa(block, block.norm1(x))
+    return x + block.mlp(x)
+
+
+def wrong_norm1_twice(block, x):
+    x = x + _msa(block, block.norm1(x))
+    return x + block.mlp(block.norm1(x))
+
+
+BLOCK_WRONG = [
+    (wrong_no_roll_back, "roll-not-undone", "roll the map back by (+s, +s)"),
+    (wrong_roll_twice, "rolled-twice-same-way", "rolled by (-s, -s) twice"),
+    (wrong_plus_first, "roll-plus-first", "rolls go the wrong way round"),
+    (wrong_no_mask, "mask-forgotten", "pass block.attn_mask"),
+    (wrong_dims, "roll-wrong-dims", "dims=(1, 2)"),
+    (wrong_post_norm, "post-norm", "Swin is pre-norm"),
+    (wrong_residual_of_normalised, "residual-of-normalised", "residual adds the normalised input"),
+    (wrong_no_attention_residual, "no-attention-residual", "residual connection around the attention"),
+    (wrong_no_mlp_residual, "no-mlp-residual", "residual connection around the MLP"),
+    (wrong_no_norm2, "no-norm2", "without LayerNorm"),
+    (wrong_norm1_twice, "norm1-twice", "norm2 before the MLP"),
+]
+
+
+def test_block_catalogue_is_covered():
+    assert {name for _, name, _ in BLOCK_WRONG} == {m.name for m in BLOCK_MISTAKES}
+
+
+@pytest.mark.parametrize("fn, name, phrase", BLOCK_WRONG, ids=[n for _, n, _ in BLOCK_WRONG])
+def test_block_mistakes_are_diagnosed(fn, name, phrase):
+    result = check_swin_block_forward(fn)
+    assert result.status == "failed" and result.mistake == name, result.report
+    assert phrase in str(result) and "notebook 06" in str(result)
+
+
+def test_block_shift_mistakes_show_where_the_tokens_are_wrong():
+    result = check_swin_block_forward(wrong_no_mask)
+    assert "SW-MSA" in result.case and "tokens of image 0 whose output is wrong" in str(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# swin_block_forward: stubs, errors, wrong shapes and dtypes, unexplained answers
+# ---------------------------------------------------------------------------------------------
+
+def stub_raise(block, x):
+    raise NotImplementedError()
+
+
+def stub_ellipsis(block, x):
+    ...
+
+
+def stub_none(block, x):
+    return None
+
+
+@pytest.mark.parametrize("fn", [stub_raise, stub_ellipsis, stub_none, None])
+def test_block_stub_is_not_attempted(fn):
+    result = check_swin_block_forward(fn)
+    assert result.status == "not attempted" and "not attempted yet" in str(result)
+
+
+def test_block_error_is_reported():
+    def raises(block, x):
+        return x + block.attention(x)  # no such attribute
+
+    result = check_swin_block_forward(raises)
+    assert result.status == "error" and "AttributeError" in str(result) and "block.attention" in str(result)
+
+
+def test_block_h_and_w_swapped_is_an_error_on_the_first_non_square_map():
+    def swapped(block, x):
+        B, H, W, C = x.shape
+        M, s = block.window_size, block.shift_size
+        h = torch.roll(block.norm1(x), (-s, -s), (1, 2))
+        windows = block.attn(window_partition(h, M).flatten(1, 2), block.attn_mask)
+        h = window_reverse(windows.unflatten(1, (M, M)), M, W, H)  # H and W swapped
+        x = x + torch.roll(h, (s, s), (1, 2))
+        return x + block.mlp(block.norm2(x))
+
+    result = check_swin_block_forward(swapped)
+    # the map comes back [B, W, H, C]: adding it to x raises, reported with the learner's line
+    assert result.status == "error" and "non-square" in result.case and "RuntimeError" in str(result)
+
+
+def test_block_wrong_shape_and_dtype():
+    shape = check_swin_block_forward(lambda block, x: block(x)[:, :, :, :-1])
+    assert shape.status == "failed" and "shape" in str(shape) and shape.mistake is None
+    dtype = check_swin_block_forward(lambda block, x: block(x).double())
+    assert dtype.status == "failed" and "dtype" in str(dtype)
+
+
+def test_block_unexplained_wrong_answer():
+    result = check_swin_block_forward(lambda block, x: block(x) * 1.01)
+    assert result.status == "failed" and result.mistake is None
+    assert "first at index" in str(result) and "block=<SwinBlock>" in str(result)
+
+
+def test_block_not_a_function():
+    result = check_swin_block_forward(3)
+    assert result.status == "failed" and "expected a function" in str(result)
+
+
+def test_block_check_leaves_the_global_rng_alone():
+    state = torch.get_rng_state()
+    check_swin_block_forward(block_einops)
+    assert torch.equal(state, torch.get_rng_state())
+
+
+# ---------------------------------------------------------------------------------------------
+# drop_path_rates
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("depths, rate", [((2, 2), 0.1), ((2, 6, 2), 0.1), ((2, 2, 6, 2), 0.2), ((4, 2), 0.0)])
+def test_rates_reference_is_what_the_model_sets(depths, rate):
+    model = SwinTransformer(img_size=32, patch_size=2, embed_dim=8, depths=depths, num_heads=(1,) * len(depths),
+                            window_size=2, drop_path_rate=rate)
+    built = [[block.drop_path1.p for block in stage.blocks] for stage in model.layers]
+    assert built == drop_path_rates(depths, rate)
+    assert built == [[block.drop_path2.p for block in stage.blocks] for stage in model.layers]
+
+
+def rates_numpy(depths, rate):
+    rates = np.linspace(0, rate, sum(depths))
+    return [list(part) for part in np.split(rates, np.cumsum(depths)[:-1])]
+
+
+def rates_arithmetic(depths, rate):
+    n, out, k = sum(depths), [], 0
+    for d in depths:
+        out.append([rate * (k + i) / (n - 1) for i in range(d)])
+        k += d
+    return out
+
+
+def rates_tensors(depths, rate):
+    return torch.linspace(0, rate, sum(depths)).split(list(depths))  # a tuple of tensors
+
+
+@pytest.mark.parametrize("fn", [drop_path_rates, rates_numpy, rates_arithmetic, rates_tensors])
+def test_rates_right_answers_pass(fn):
+    result = check_drop_path_rates(fn)
+    assert result.passed, result.report
+
+
+def rates_first_nonzero(depths, rate):
+    n, out, k = sum(depths), [], 0
+    for d in depths:
+        out.append([rate * (k + i + 1) / n for i in range(d)])
+        k += d
+    return out
+
+
+RATES_WRONG = [
+    (lambda depths, r: [[r * i / (d - 1) for i in range(d)] for d in depths], "restarted-per-stage",
+     "start again from 0 in every stage"),
+    (lambda depths, r: rates_arithmetic(depths, r * (sum(depths) - 1) / sum(depths)), "endpoint-excluded",
+     "last block gets less"),
+    (rates_first_nonzero, "first-block-nonzero", "first block already has"),
+    (lambda depths, r: [[r for _ in range(d)] for d in depths], "same-rate-everywhere",
+     "every block gets drop_path_rate"),
+    (lambda depths, r: [[r * i / (len(depths) - 1)] * d for i, d in enumerate(depths)], "per-stage-constant",
+     "rise per stage, not per block"),
+    (lambda depths, r: [rate for stage in rates_arithmetic(depths, r) for rate in stage], "flat-list",
+     "one flat list"),
+]
+
+
+def test_rates_catalogue_is_covered():
+    assert {name for _, name, _ in RATES_WRONG} == {m.name for m in RATES_MISTAKES}
+
+
+@pytest.mark.parametrize("fn, name, phrase", RATES_WRONG, ids=[n for _, n, _ in RATES_WRONG])
+def test_rates_mistakes_are_diagnosed(fn, name, phrase):
+    result = check_drop_path_rates(fn)
+    assert result.status == "failed" and result.mistake == name, result.report
+    assert phrase in str(result) and "notebook 06, section 3. Stages" in str(result)
+
+
+def test_rates_stubs_errors_and_unexplained_answers():
+    def stub(depths, rate):
+        raise NotImplementedError()
+
+    def body_ellipsis(depths, rate):
+        ...
+
+    for fn in (stub, body_ellipsis, lambda depths, rate: None):
+        assert check_drop_path_rates(fn).status == "not attempted"
+
+    def divides_by_zero(depths, rate):
+        return [[rate / 0] * d for d in depths]
+
+    error = check_drop_path_rates(divides_by_zero)
+    assert error.status == "error" and "ZeroDivisionError" in str(error) and "rate / 0" in str(error)
+
+    squared = check_drop_path_rates(lambda depths, r: [[v ** 2 for v in s] for s in drop_path_rates(depths, r)])
+    assert squared.status == "failed" and squared.mistake is None and "item 0: item 1" in str(squared)
+
+    too_few = check_drop_path_rates(lambda depths, r: drop_path_rates(depths, r)[:-1])
+    assert too_few.status == "failed" and "items" in str(too_few)
+
+    strings = check_drop_path_rates(lambda depths, r: [[str(v) for v in s] for s in drop_path_rates(depths, r)])
+    assert strings.status == "failed" and "expected a number" in str(strings)
