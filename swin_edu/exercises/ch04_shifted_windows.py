@@ -1,9 +1,366 @@
-"""Exercises for notebook 04_shifted_windows: checks and their catalogues of common mistakes."""
+"""Exercises for notebook 04 (shifted windows): the region labels, the SW-MSA mask, and how many
+pairs the mask hides in Swin-T's first stage.
+
+The region labels are the official code's: on the *rolled* map (after ``torch.roll(x, (-s, -s))``)
+each axis is cut by ``slice(0, -M), slice(-M, -s), slice(-s, None)`` and the 3x3 grid is labelled
+0..8 row-major. The seed note's figure numbers the same nine regions on the original map (its
+regions 5 and 3 are the code's labels 1 and 2 in the top-right window); a learner who writes that
+numbering is told so.
+"""
 from __future__ import annotations
 
-from ._core import Case, Exercise, Mistake, Question, Result
+import torch
+from einops import rearrange
 
-__all__: list[str] = []
+from ..windows import MASK_VALUE, region_map, shifted_window_mask, window_partition
+from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
+
+__all__ = ["check_region_map", "check_shifted_window_mask", "check_masked_pairs_top_right"]
+
+NOTEBOOK = "04_shifted_windows"
+REGIONS = "4. Nine regions, two numberings"
+MASK = "5. The mask, built by hand"
+WHERE_REGIONS = f"(notebook 04, section {REGIONS})"
+WHERE_MASK = f"(notebook 04, section {MASK})"
+
+
+def _cases() -> list[Case]:
+    """(H, W, M, s), smallest first; the shift-0 case last."""
+    return [
+        Case("4x4 map, M = 2, s = 1", (4, 4, 2, 1)),
+        Case("8x8 map, M = 4, s = 2 (the notebook's example)", (8, 8, 4, 2)),
+        Case("8x12 map (non-square), M = 4, s = 2", (8, 12, 4, 2)),
+        Case("12x8 map (non-square), M = 4, s = 1 (s is not M // 2)", (12, 8, 4, 1)),
+        Case("14x21 map (non-square), M = 7, s = 3", (14, 21, 7, 3)),
+        Case("56x56 map (Swin-T stage 1), M = 7, s = 3", (56, 56, 7, 3)),
+        Case("8x8 map, M = 4, s = 0 (no shift)", (8, 8, 4, 0)),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: region_map
+# ---------------------------------------------------------------------------------------------
+
+def _labels_from_cuts(H: int, W: int, row_cuts, col_cuts, label=lambda i, j: 3 * i + j) -> torch.Tensor:
+    """[H, W] int64: band i of the rows and band j of the columns get ``label(i, j)``, bands given as
+    slices, written in order (a later band overwrites an earlier one, as a learner's loop does)."""
+    out = torch.zeros(H, W, dtype=torch.int64)
+    for i, rows in enumerate(row_cuts):
+        for j, cols in enumerate(col_cuts):
+            out[rows, cols] = label(i, j)
+    return out
+
+
+def _official_slices(M: int, s: int):
+    return (slice(0, -M), slice(-M, -s), slice(-s, None))
+
+
+def seed_numbering(H: int, W: int, M: int, s: int) -> torch.Tensor:
+    """The seed note's numbering on the original map, [H, W] int64: each axis cut at s and H-M+s,
+    bands numbered 0..8 row-major (equal to ``swin_edu.plotting.seed_region_map``, kept here so that
+    the checks do not import matplotlib)."""
+    return _labels_from_cuts(H, W, (slice(0, s), slice(s, H - M + s), slice(H - M + s, None)),
+                             (slice(0, s), slice(s, W - M + s), slice(W - M + s, None)))
+
+
+def _column_major(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.int64)
+    return _labels_from_cuts(H, W, _official_slices(M, s), _official_slices(M, s), lambda i, j: i + 3 * j)
+
+
+def _m_s_swapped(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.int64)
+    swapped = (slice(0, -s), slice(-s, -M), slice(-M, None))
+    return _labels_from_cuts(H, W, swapped, swapped)
+
+
+def _h_for_w(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.int64)
+    rows = (slice(0, H - M), slice(H - M, H - s), slice(H - s, None))
+    return _labels_from_cuts(H, W, rows, rows)  # the columns cut where the rows are
+
+
+def _no_zero_shift(H, W, M, s):
+    # the official loop run with s = 0: slice(-M, -0) is empty and slice(-0, None) is the whole axis
+    return _labels_from_cuts(H, W, _official_slices(M, s), _official_slices(M, s))
+
+
+REGION_MISTAKES = (
+    Mistake(
+        "labels-unrolled",
+        lambda H, W, M, s: torch.roll(region_map(H, W, M, s), (s, s), (0, 1)),
+        "your labels are the official ones, but placed on the original map: each token carries the "
+        "label it gets after the roll, at the place where it was before the roll. region_map describes "
+        "the ROLLED map: position (r, c) of it is position (r, c) of torch.roll(x, (-s, -s)). Cut the "
+        "rolled map's axes with slice(0, -M), slice(-M, -s), slice(-s, None) and do not roll the labels "
+        f"back {WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "seed-numbering",
+        lambda H, W, M, s: seed_numbering(H, W, M, s),
+        "that is the seed note's numbering, on the original map (cuts at s and H-M+s): the same nine "
+        "regions, but the official labels are given on the ROLLED map, cut by slice(0, -M), "
+        "slice(-M, -s), slice(-s, None). The seed's regions 5 and 3 are the code's labels 1 and 2 "
+        f"(code label 3i+j = seed region 3((i+1) % 3) + (j+1) % 3) {WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "column-major",
+        _column_major,
+        "your regions are the right ones but numbered column by column: label 1 must be the region to "
+        "the right of label 0 (same rows, columns [W-M, W-s)), yours is the one below it. Number the 3x3 "
+        f"grid row-major, label = 3i + j for row band i and column band j {WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "M-and-s-swapped",
+        _m_s_swapped,
+        "you swapped M and s in the slices: with slice(0, -s), slice(-s, -M), slice(-M, None) the middle "
+        "band is empty (-s > -M) and the last band is M wide, so the two regions of the last window "
+        "merge. The cuts are slice(0, -M), slice(-M, -s), slice(-s, None): the wrapped-around strip is "
+        f"the last s rows (columns) {WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "H-for-W",
+        _h_for_w,
+        "your columns are cut where the rows are (at H-M and H-s): on a non-square map the columns "
+        "must be cut at W-M and W-s. Negative slices, slice(-M, -s), avoid the problem "
+        f"{WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "shift-0-not-handled",
+        _no_zero_shift,
+        "with s = 0 there is no shift and a single region: every label must be 0. Your slices break "
+        "down at s = 0: slice(-M, -0) is empty and slice(-0, None) is the whole axis, so every token "
+        "gets label 8. Return zeros when s == 0, as the official code does (it only builds a mask when "
+        f"the shift is > 0) {WHERE_REGIONS}.",
+    ),
+)
+
+RELABELLED = Mistake(
+    "numbered-differently",
+    None,  # recognised by comparing partitions, not by one wrong output (see _RegionExercise)
+    "your nine regions are the right sets of tokens but carry other numbers. The mask would still "
+    "be right (it only asks whether two labels are equal), but the official labels are 0..8 row-major "
+    "over the 3x3 grid of the rolled map: the big top-left region is 0, the region to its right 1, "
+    f"the s x s bottom-right corner 8 {WHERE_REGIONS}.",
+)
+
+
+def _same_partition(expected: torch.Tensor, got) -> bool:
+    """True when ``got`` groups the tokens exactly as ``expected`` does, with other label values."""
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or got.dtype.is_floating_point:
+        return False
+    pairs = torch.stack([expected.flatten(), got.flatten().to(torch.int64)], 1).unique(dim=0)
+    return len(pairs) == len(expected.unique()) == len(got.unique())
+
+
+class _RegionExercise(Exercise):
+    """An exercise whose answer is a labelling: after the catalogue, any relabelling of the right
+    regions is diagnosed as "numbered differently"."""
+
+    def diagnose(self, case: Case, got):
+        found = super().diagnose(case, got)
+        if found is None and _same_partition(self.reference(*case.args), got):
+            return RELABELLED
+        return found
+
+
+def _explain_regions(case: Case, expected: torch.Tensor, got) -> str:
+    H, W, _, _ = case.args
+    if H > 16 or W > 16 or not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return ""
+    return grid_side_by_side(expected, got.round().long() if got.dtype.is_floating_point else got.long(),
+                             "  region label of every token (rolled map):")
+
+
+REGION_MAP = _RegionExercise(
+    name="region_map",
+    notebook=NOTEBOOK,
+    section=REGIONS,
+    reference=region_map,
+    cases=_cases,
+    mistakes=REGION_MISTAKES,
+    explain=_explain_regions,
+    summary="label the 3x3 regions of the rolled map 0..8 row-major, as the official code does",
+)
+
+
+def check_region_map(fn) -> Result:
+    """Check a learner's ``region_map(H, W, M, s)`` -> [H, W] int64 labels 0..8 of the rolled map.
+
+    Cases: 4x4 (M = 2, s = 1), 8x8 (M = 4, s = 2), non-square 8x12, 12x8 (s = 1, not M // 2) and
+    14x21 (M = 7), Swin-T's 56x56 (M = 7, s = 3), and s = 0 (all zeros). Recognised mistakes: the
+    labels rolled back onto the original map, the seed note's numbering, column-major numbering, M
+    and s swapped in the slices, the columns cut at H-M and H-s, shift 0 not handled, and any other
+    numbering of the right nine regions.
+    """
+    return REGION_MAP.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: shifted_window_mask
+# ---------------------------------------------------------------------------------------------
+
+def _window_labels(labels: torch.Tensor, M: int) -> torch.Tensor:
+    """[H, W] labels -> [nW, N]: the labels of each window (row-major windows, row-major inside)."""
+    return window_partition(labels[None, :, :, None], M).flatten(1)
+
+
+def _same(labels: torch.Tensor) -> torch.Tensor:
+    """[nW, N] -> [nW, N, N] bool: True where query and key have the same label."""
+    return labels[:, :, None] == labels[:, None, :]
+
+
+def _mask_with(same: torch.Tensor, inside, across, dtype=torch.float32) -> torch.Tensor:
+    return torch.where(same, torch.tensor(inside, dtype=dtype), torch.tensor(across, dtype=dtype))
+
+
+MASK_MISTAKES = (
+    Mistake(
+        "minus-inf",
+        lambda H, W, M, s: _mask_with(_same(_window_labels(region_map(H, W, M, s), M)), 0.0, float("-inf")),
+        "your mask uses -inf where the official code uses -100 (MASK_VALUE). Inside SW-MSA both hide "
+        "the other regions, but they are not the same numbers: -inf turns a fully masked row into NaN, "
+        "and the checkpoints, timm and torchvision use -100. Fill with -100.0 "
+        "(notebook 04, section 10. −100 versus −∞, in float32, float16 and bfloat16).",
+    ),
+    Mistake(
+        "inverted",
+        lambda H, W, M, s: _mask_with(_same(_window_labels(region_map(H, W, M, s), M)), MASK_VALUE, 0.0),
+        "your mask is inverted: it puts -100 on pairs from the SAME region and 0 across regions, so a "
+        "token would attend only to the wrapped-around tokens. The entry is 0 where the two labels are "
+        f"equal and -100 where they differ {WHERE_MASK}.",
+    ),
+    Mistake(
+        "boolean",
+        lambda H, W, M, s: ~_same(_window_labels(region_map(H, W, M, s), M)),
+        "you return a boolean mask (dtype torch.bool, True where the labels differ). The SW-MSA mask is ADDED to the "
+        "logits, so it holds numbers: 0.0 for the same region, -100.0 for different regions, float32: "
+        f"torch.where(same, 0.0, -100.0) or zeros(...).masked_fill(different, -100.0) {WHERE_MASK}.",
+    ),
+    Mistake(
+        "integer-mask",
+        lambda H, W, M, s: torch.where(_same(_window_labels(region_map(H, W, M, s), M)), 0, -100),
+        "your mask holds integers: torch.where(same, 0, -100) with int literals gives dtype int64. Use the "
+        f"floats 0.0 and -100.0, so the mask is float32 and can be added to the logits {WHERE_MASK}.",
+    ),
+    Mistake(
+        "original-map-labels",
+        lambda H, W, M, s: _mask_with(_same(_window_labels(seed_numbering(H, W, M, s), M)), 0.0, MASK_VALUE)
+        if s > 0 else None,
+        "your mask compares the region labels of the ORIGINAL map, but the windows that get the mask are "
+        "those of the rolled map: the tokens of window 1 are rolled-map positions, so label the rolled "
+        "map (region_map, cut by slice(0, -M), slice(-M, -s), slice(-s, None)) and cut THAT into windows "
+        f"{WHERE_MASK}.",
+    ),
+    Mistake(
+        "row-strips",
+        lambda H, W, M, s: _mask_with(_same(region_map(H, W, M, s).reshape(-1, M * M)), 0.0, MASK_VALUE),
+        "your windows of labels are M*M consecutive tokens of the row-major label map (a reshape to "
+        "[-1, M*M]), not M x M squares. Cut the label map into windows exactly like the features, with "
+        f"window_partition(labels[None, :, :, None], M), then flatten each window {WHERE_MASK}.",
+    ),
+    Mistake(
+        "column-major-windows",
+        lambda H, W, M, s: _mask_with(_same(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nw nh) (m1 m2)",
+                                                      m1=M, m2=M)), 0.0, MASK_VALUE),
+        "your windows come in column-major order: window 1 must be the top-right neighbour of window 0 "
+        "(the next window along the row), yours is the one below it. The masks of the right column and "
+        "of the bottom row of windows differ, so the order matters. Cut the labels with window_partition "
+        f"{WHERE_MASK}.",
+    ),
+)
+
+
+def _masked_counts(mask: torch.Tensor, H: int, W: int, M: int) -> torch.Tensor:
+    """[nW, N, N] -> [H/M, W/M]: how many pairs each window masks, laid out on the window grid."""
+    hidden = mask if mask.dtype == torch.bool else mask != 0
+    return hidden.sum((1, 2)).view(H // M, W // M)
+
+
+def _explain_mask(case: Case, expected: torch.Tensor, got) -> str:
+    H, W, M, _ = case.args
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or (H // M) > 16 or (W // M) > 16:
+        return ""
+    return grid_side_by_side(_masked_counts(expected, H, W, M), _masked_counts(got, H, W, M),
+                             "  masked pairs (entries != 0) in each window, on the window grid:")
+
+
+SHIFTED_WINDOW_MASK = Exercise(
+    name="shifted_window_mask",
+    notebook=NOTEBOOK,
+    section=MASK,
+    reference=shifted_window_mask,
+    cases=_cases,
+    mistakes=MASK_MISTAKES,
+    explain=_explain_mask,
+    summary="the [nW, N, N] float32 mask: 0 within a region, -100 across regions",
+)
+
+
+def check_shifted_window_mask(fn) -> Result:
+    """Check a learner's ``shifted_window_mask(H, W, M, s)`` -> [nW, M*M, M*M] float32 of 0 / -100.
+
+    Cases: those of :func:`check_region_map` (square and non-square maps, M = 2, 4, 7, s = 1, 2, 3
+    and 0). The inputs are integers, so the answer is always float32. Recognised mistakes: -inf
+    instead of -100, the mask inverted, a boolean mask, an integer mask, labels of the original
+    (un-rolled) map, label windows cut as row strips, windows in column-major order.
+    """
+    return SHIFTED_WINDOW_MASK.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Question: masked pairs in the top-right window of Swin-T's first stage
+# ---------------------------------------------------------------------------------------------
+
+def _masked_pairs(H: int, W: int, M: int, s: int, window: int) -> int:
+    return int((shifted_window_mask(H, W, M, s)[window] != 0).sum())
+
+
+_STAGE1 = (56, 56, 7, 3)
+_TOP_RIGHT = 56 // 7 - 1  # window index of the top-right window: the last of the first row
+_ANSWER = _masked_pairs(*_STAGE1, _TOP_RIGHT)
+_N = 7 * 7
+
+MASKED_PAIRS_TOP_RIGHT = Question(
+    name="masked_pairs_top_right",
+    notebook=NOTEBOOK,
+    section=MASK,
+    answer=_ANSWER,
+    mistakes=(
+        Mistake("unordered-pairs", _ANSWER // 2,
+                "you counted each pair once: the mask is an N x N matrix with one entry per (query, key), "
+                f"and (i, j) and (j, i) are two masked entries {WHERE_MASK}."),
+        Mistake("unmasked-pairs", _N * _N - _ANSWER,
+                "you counted the pairs that are NOT masked (query and key in the same region); the "
+                f"question asks for the entries that are -100 {WHERE_MASK}."),
+        Mistake("bottom-right-window", _masked_pairs(*_STAGE1, -1),
+                "that is the bottom-right window (four regions); the top-right window holds two "
+                "regions, one of 7 x 4 tokens and one of 7 x 3 (the seed's regions 5 and 3, the "
+                f"code's labels 1 and 2) {WHERE_MASK}."),
+        Mistake("whole-mask", int((shifted_window_mask(*_STAGE1) != 0).sum()),
+                "you counted the masked entries of all 64 windows; the question asks about one window, "
+                f"the top-right one (window 7) {WHERE_MASK}."),
+        Mistake("running-example", _masked_pairs(8, 8, 4, 2, 1),
+                "that is the notebook's 8x8 example (M = 4); the question is about Swin-T's first stage, "
+                f"56x56 with M = 7 and s = 3 {WHERE_MASK}."),
+    ),
+    summary="how many (query, key) pairs are masked in the top-right window of 56x56, M = 7, s = 3",
+)
+
+
+def check_masked_pairs_top_right(fn) -> Result:
+    """Check the answer to: how many (query, key) entries of the mask are -100 in the top-right
+    window of Swin-T's first stage (56x56 map, M = 7, s = 3)?
+
+    ``fn`` is a function of no arguments returning the number. Recognised wrong values: unordered
+    pairs (half the answer), the unmasked pairs, the bottom-right window, the whole mask, the
+    notebook's 8x8 example.
+    """
+    return MASKED_PAIRS_TOP_RIGHT.check(fn)
+
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
-EXERCISES: list = []
+EXERCISES = [REGION_MAP, SHIFTED_WINDOW_MASK, MASKED_PAIRS_TOP_RIGHT]

@@ -1,0 +1,316 @@
+"""Exercises of notebook 04: right answers in several styles pass, each common mistake (written here
+independently of the catalogue) gets its own diagnosis, broken answers get a clear report."""
+import torch
+import torch.nn.functional as F
+
+from swin_edu import region_map, shifted_window_mask
+from swin_edu.exercises import check_masked_pairs_top_right, check_region_map, check_shifted_window_mask
+from swin_edu.exercises.ch04_shifted_windows import seed_numbering
+from swin_edu.plotting import seed_region_map
+
+
+# --- region_map: right answers in other styles ----------------------------------------------------
+
+def _bands(L, M, s):
+    """Band of every row (or column) of the rolled map: 0 in [0, L-M), 1 in [L-M, L-s), 2 in [L-s, L)."""
+    r = torch.arange(L)
+    return (r >= L - M).long() + (r >= L - s).long()
+
+
+def regions_arithmetic(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.long)
+    return 3 * _bands(H, M, s)[:, None] + _bands(W, M, s)[None, :]
+
+
+def regions_loops(H, W, M, s):
+    def band(i, L):
+        return 0 if s == 0 or i < L - M else (1 if i < L - s else 2)
+    return torch.tensor([[3 * band(r, H) + band(c, W) for c in range(W)] for r in range(H)])
+
+
+def regions_bucketize(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.int64)
+    rows = torch.bucketize(torch.arange(H), torch.tensor([H - M, H - s]), right=True)
+    cols = torch.bucketize(torch.arange(W), torch.tensor([W - M, W - s]), right=True)
+    return rows[:, None] * 3 + cols[None, :]
+
+
+def test_region_map_right_in_other_styles():
+    for fn in (regions_arithmetic, regions_loops, regions_bucketize):
+        result = check_region_map(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_seed_numbering_is_the_plotting_helpers():
+    for H, W, M, s in [(8, 8, 4, 2), (8, 12, 4, 2), (12, 8, 4, 1), (14, 21, 7, 3), (56, 56, 7, 3)]:
+        assert torch.equal(seed_numbering(H, W, M, s), seed_region_map(H, W, M, s))
+
+
+# --- region_map: the catalogued mistakes, written independently ------------------------------------
+
+def regions_rolled_back(H, W, M, s):
+    return torch.roll(regions_arithmetic(H, W, M, s), shifts=(s, s), dims=(0, 1))
+
+
+def regions_seed(H, W, M, s):
+    def bands(L):
+        r = torch.arange(L)
+        return (r >= s).long() + (r >= L - M + s).long()
+    return 3 * bands(H)[:, None] + bands(W)[None, :]
+
+
+def regions_column_major(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.long)
+    return _bands(H, M, s)[:, None] + 3 * _bands(W, M, s)[None, :]
+
+
+def regions_m_s_swapped(H, W, M, s):
+    out, label = torch.zeros(H, W, dtype=torch.long), 0
+    for rows in (slice(0, -s), slice(-s, -M), slice(-M, None)):
+        for cols in (slice(0, -s), slice(-s, -M), slice(-M, None)):
+            out[rows, cols] = label
+            label += 1
+    return out if s else torch.zeros(H, W, dtype=torch.long)
+
+
+def regions_h_for_w(H, W, M, s):
+    if s == 0:
+        return torch.zeros(H, W, dtype=torch.long)
+    c = torch.arange(W)
+    cols = (c >= H - M).long() + (c >= H - s).long()  # the rows' cuts used for the columns
+    return 3 * _bands(H, M, s)[:, None] + cols[None, :]
+
+
+def regions_no_zero_shift(H, W, M, s):  # the official loop without `if s > 0`
+    out, label = torch.zeros(H, W, dtype=torch.long), 0
+    for rows in (slice(0, -M), slice(-M, -s), slice(-s, None)):
+        for cols in (slice(0, -M), slice(-M, -s), slice(-s, None)):
+            out[rows, cols] = label
+            label += 1
+    return out
+
+
+def regions_reversed(H, W, M, s):  # right regions, numbered 8..0
+    return 8 - regions_arithmetic(H, W, M, s) if s else regions_arithmetic(H, W, M, s)
+
+
+def test_region_map_mistakes_are_named():
+    for fn, name, phrase in [
+            (regions_rolled_back, "labels-unrolled", "placed on the original map"),
+            (regions_seed, "seed-numbering", "seed note's numbering"),
+            (regions_column_major, "column-major", "numbered column by column"),
+            (regions_m_s_swapped, "M-and-s-swapped", "swapped M and s"),
+            (regions_h_for_w, "H-for-W", "columns are cut where the rows are"),
+            (regions_no_zero_shift, "shift-0-not-handled", "with s = 0"),
+            (regions_reversed, "numbered-differently", "right sets of tokens but carry other numbers")]:
+        result = check_region_map(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "notebook 04, section 4. Nine regions, two numberings" in str(result)
+
+
+def test_region_mistakes_show_where_they_should():
+    assert check_region_map(regions_h_for_w).case == "8x12 map (non-square), M = 4, s = 2"
+    assert check_region_map(regions_no_zero_shift).case == "8x8 map, M = 4, s = 0 (no shift)"
+    report = str(check_region_map(regions_rolled_back))  # the picture: expected beside got
+    assert any("0 0 1 2" in line and line.endswith("| 8 6 6 7") for line in report.splitlines())
+
+
+def test_relabelling_needs_the_same_regions():
+    def merged(H, W, M, s):  # two regions merged: a different partition, not a renumbering
+        out = regions_arithmetic(H, W, M, s)
+        return out.masked_fill(out == 2, 1)
+    result = check_region_map(merged)
+    assert result.status == "failed" and result.mistake is None
+
+
+def test_region_map_broken_answers():
+    def wrong_dtype(H, W, M, s):
+        return regions_arithmetic(H, W, M, s).float()
+
+    def wrong_shape(H, W, M, s):
+        return regions_arithmetic(H, W, M, s)[None]
+
+    def raises(H, W, M, s):
+        return torch.zeros(H, W)[H + 1]
+
+    def corrupt(H, W, M, s):
+        out = regions_arithmetic(H, W, M, s)
+        out[1, 0] = 5
+        return out
+
+    dtype = check_region_map(wrong_dtype)
+    assert dtype.status == "failed" and "dtype" in str(dtype)
+    shape = check_region_map(wrong_shape)
+    assert shape.status == "failed" and "wrong shape: expected [4, 4], got [1, 4, 4]" in str(shape)
+    error = check_region_map(raises)
+    assert error.status == "error" and "IndexError" in str(error)
+    mismatch = check_region_map(corrupt)
+    assert mismatch.status == "failed" and mismatch.mistake is None
+    assert "first at index [1, 0]: expected 0, got 5" in str(mismatch)
+
+
+def test_region_map_stubs():
+    def stub(H, W, M, s):
+        raise NotImplementedError()
+
+    def ellipsis(H, W, M, s):
+        ...
+
+    for fn in (stub, ellipsis, lambda H, W, M, s: None):
+        assert check_region_map(fn).status == "not attempted"
+
+
+# --- shifted_window_mask: right answers in other styles ----------------------------------------------
+
+def mask_window_loop(H, W, M, s):
+    labels = regions_arithmetic(H, W, M, s)
+    masks = []
+    for r in range(0, H, M):
+        for c in range(0, W, M):
+            lab = labels[r:r + M, c:c + M].flatten()
+            masks.append((lab[:, None] != lab[None, :]).float() * -100.0)
+    return torch.stack(masks)
+
+
+def mask_from_rolled_seed(H, W, M, s):
+    """The seed's numbering on the original map, carried along by the roll: other numbers, same regions."""
+    labels = torch.roll(regions_seed(H, W, M, s), shifts=(-s, -s), dims=(0, 1))
+    windows = labels.view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+    same = windows[:, :, None] == windows[:, None, :]
+    return torch.zeros(same.shape).masked_fill(~same, -100.0)
+
+
+def mask_unfold(H, W, M, s):
+    labels = regions_bucketize(H, W, M, s).float()[None, None]  # [1, 1, H, W]
+    windows = F.unfold(labels, kernel_size=M, stride=M)[0].T  # [nW, N]
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, -100.0)
+
+
+def test_shifted_window_mask_right_in_other_styles():
+    for fn in (mask_window_loop, mask_from_rolled_seed, mask_unfold):
+        result = check_shifted_window_mask(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+# --- shifted_window_mask: the catalogued mistakes, written independently -----------------------------
+
+def _label_windows(H, W, M, s):
+    return regions_arithmetic(H, W, M, s).view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+
+
+def mask_minus_inf(H, W, M, s):
+    lab = _label_windows(H, W, M, s)
+    return torch.zeros(lab.shape[0], M * M, M * M).masked_fill(lab[:, :, None] != lab[:, None, :], float("-inf"))
+
+
+def mask_inverted(H, W, M, s):
+    lab = _label_windows(H, W, M, s)
+    return (lab[:, :, None] == lab[:, None, :]).float() * -100.0
+
+
+def mask_boolean(H, W, M, s):
+    lab = _label_windows(H, W, M, s)
+    return lab[:, :, None] != lab[:, None, :]
+
+
+def mask_integer(H, W, M, s):
+    lab = _label_windows(H, W, M, s)
+    return torch.where(lab[:, :, None] == lab[:, None, :], 0, -100)
+
+
+def mask_original_map(H, W, M, s):
+    lab = regions_seed(H, W, M, s).view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+    return torch.where(lab[:, :, None] == lab[:, None, :], 0.0, -100.0)
+
+
+def mask_row_strips(H, W, M, s):
+    lab = regions_arithmetic(H, W, M, s).view(-1, M * M)
+    return torch.where(lab[:, :, None] == lab[:, None, :], 0.0, -100.0)
+
+
+def mask_column_major(H, W, M, s):
+    lab = regions_arithmetic(H, W, M, s).view(H // M, M, W // M, M).permute(2, 0, 1, 3).reshape(-1, M * M)
+    return torch.where(lab[:, :, None] == lab[:, None, :], 0.0, -100.0)
+
+
+def test_shifted_window_mask_mistakes_are_named():
+    for fn, name, phrase in [(mask_minus_inf, "minus-inf", "-inf where the official code uses -100"),
+                             (mask_inverted, "inverted", "your mask is inverted"),
+                             (mask_boolean, "boolean", "boolean mask"),
+                             (mask_integer, "integer-mask", "holds integers"),
+                             (mask_original_map, "original-map-labels", "labels of the ORIGINAL map"),
+                             (mask_row_strips, "row-strips", "consecutive tokens"),
+                             (mask_column_major, "column-major-windows", "column-major order")]:
+        result = check_shifted_window_mask(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "notebook 04, section" in str(result)
+    assert "dtype" in str(check_shifted_window_mask(mask_integer))
+    assert "dtype" in str(check_shifted_window_mask(mask_boolean))
+
+
+def test_mask_report_draws_masked_pairs_per_window():
+    report = str(check_shifted_window_mask(mask_original_map))
+    assert "masked pairs (entries != 0) in each window" in report
+    assert any(" 0  8 " in line and line.endswith("| 12 12") for line in report.splitlines())
+
+
+def test_shifted_window_mask_broken_answers():
+    def wrong_dtype(H, W, M, s):
+        return mask_window_loop(H, W, M, s).double()
+
+    def wrong_shape(H, W, M, s):
+        return mask_window_loop(H, W, M, s)[None]
+
+    def raises(H, W, M, s):
+        raise RuntimeError("shapes do not match")
+
+    def corrupt(H, W, M, s):
+        out = mask_window_loop(H, W, M, s)
+        out[0, 0, 1] = -50.0
+        return out
+
+    dtype = check_shifted_window_mask(wrong_dtype)
+    assert dtype.status == "failed" and "dtype" in str(dtype) and dtype.mistake is None
+    shape = check_shifted_window_mask(wrong_shape)
+    assert shape.status == "failed" and "shape" in str(shape) and shape.mistake is None
+    error = check_shifted_window_mask(raises)
+    assert error.status == "error" and "RuntimeError: shapes do not match" in str(error)
+    mismatch = check_shifted_window_mask(corrupt)
+    assert mismatch.status == "failed" and mismatch.mistake is None
+    assert "first at index [0, 0, 1]: expected 0, got -50" in str(mismatch)
+    for fn in (lambda H, W, M, s: None, lambda H, W, M, s: ...):
+        assert check_shifted_window_mask(fn).status == "not attempted"
+
+
+def test_references_are_the_package():
+    assert check_region_map(region_map).passed and check_shifted_window_mask(shifted_window_mask).passed
+
+
+# --- masked_pairs_top_right -----------------------------------------------------------------------
+
+def test_masked_pairs_top_right():
+    tokens_a, tokens_b = 7 * 4, 7 * 3  # the two regions of the top-right window (M = 7, s = 3)
+    assert check_masked_pairs_top_right(lambda: 2 * tokens_a * tokens_b).passed
+    assert check_masked_pairs_top_right(lambda: 49 * 49 - tokens_a ** 2 - tokens_b ** 2).passed
+    assert check_masked_pairs_top_right(lambda: 1176.0).passed
+    assert check_masked_pairs_top_right(lambda: int((shifted_window_mask(56, 56, 7, 3)[7] != 0).sum())).passed
+    assert check_masked_pairs_top_right(lambda: torch.tensor(1176)).passed
+    for value, name in [(tokens_a * tokens_b, "unordered-pairs"), (tokens_a ** 2 + tokens_b ** 2, "unmasked-pairs"),
+                        (49 * 49 - (16 ** 2 + 2 * 12 ** 2 + 9 ** 2), "bottom-right-window"),
+                        (14 * 1176 + 1776, "whole-mask"), (2 * 8 * 8, "running-example")]:
+        result = check_masked_pairs_top_right(lambda v=value: v)
+        assert result.status == "failed" and result.mistake == name, str(result)
+    other = check_masked_pairs_top_right(lambda: 1175)
+    assert other.status == "failed" and other.mistake is None
+    assert check_masked_pairs_top_right(lambda: 1176.5).status == "failed"
+
+    def stub():
+        raise NotImplementedError()
+
+    assert check_masked_pairs_top_right(stub).status == "not attempted"
+    assert check_masked_pairs_top_right(lambda: None).status == "not attempted"
+    error = check_masked_pairs_top_right(lambda: 1 // 0)
+    assert error.status == "error" and "ZeroDivisionError" in str(error)
