@@ -164,11 +164,15 @@ def patch_embed(images: torch.Tensor, embed: PatchEmbed) -> torch.Tensor:
 
 
 def _embed(P: int, c_in: int, C: int, seed: int, dtype=torch.float32) -> PatchEmbed:
-    """A PatchEmbed with seeded weights and a non-trivial LayerNorm (scale ~1 +- 0.1, shift ~0 +- 0.1)."""
+    """A PatchEmbed with seeded weights, as a trained one might have: projections of spread ~1 on
+    [0, 1] images (so LayerNorm's eps, 1e-5 or 1e-6, does not matter), a non-trivial LayerNorm
+    (scale ~1 +- 0.1, shift ~0 +- 0.1)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         embed = PatchEmbed(patch_size=P, in_chans=c_in, embed_dim=C)
         with torch.no_grad():
+            embed.proj.weight.normal_(0.0, (3 / (c_in * P * P)) ** 0.5)
+            embed.proj.bias.normal_(0.0, 0.5)
             embed.norm.weight.normal_(1.0, 0.1)
             embed.norm.bias.normal_(0.0, 0.1)
     return embed.to(dtype)

@@ -1,0 +1,363 @@
+"""The checks of notebook 01's exercises: right answers in any style pass, every catalogued mistake
+(written again here, independently) gets its own diagnosis, and nothing a learner writes makes a
+check raise."""
+import pytest
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+import swin_edu
+from swin_edu.exercises import check_patch_embed, check_patch_embed_macs, check_patch_partition
+from swin_edu.exercises import ch01_patch_embedding as ch01
+
+# ---------------------------------------------------------------------------------------------
+# patch_partition
+# ---------------------------------------------------------------------------------------------
+
+
+def partition_view_permute(images, P):
+    B, C, H, W = images.shape
+    x = images.view(B, C, H // P, P, W // P, P)           # b c h p1 w p2
+    return x.permute(0, 2, 4, 3, 5, 1).reshape(B, H // P, W // P, P * P * C)
+
+
+def partition_unfold(images, P):
+    B, C, H, W = images.shape
+    cols = F.unfold(images, kernel_size=P, stride=P)      # [B, C*P*P, L], each column (c p1 p2)
+    cols = cols.view(B, C, P * P, -1).permute(0, 3, 2, 1)  # [B, L, P*P, C]
+    return cols.reshape(B, H // P, W // P, P * P * C)
+
+
+def partition_loops(images, P):
+    B, C, H, W = images.shape
+    out = torch.empty(B, H // P, W // P, P * P * C, dtype=images.dtype, device=images.device)
+    for b in range(B):
+        for i in range(H // P):
+            for j in range(W // P):
+                patch = images[b, :, i * P:(i + 1) * P, j * P:(j + 1) * P]   # [C, P, P]
+                vector = [patch[c, p1, p2] for p1 in range(P) for p2 in range(P) for c in range(C)]
+                out[b, i, j] = torch.stack(vector)
+    return out
+
+
+def partition_channels_last_first(images, P):
+    x = images.permute(0, 2, 3, 1)                        # [B, H, W, C]
+    B, H, W, C = x.shape
+    x = x.reshape(B, H // P, P, W // P, P, C).transpose(2, 3)
+    return x.reshape(B, H // P, W // P, P * P * C)
+
+
+@pytest.mark.parametrize("fn", [ch01.patch_partition, partition_view_permute, partition_unfold, partition_loops,
+                                partition_channels_last_first])
+def test_partition_right_answers_pass(fn):
+    result = check_patch_partition(fn)
+    assert result.passed, result.report
+    assert "6 cases" in str(result)
+
+
+def test_partition_reference_is_what_makes_a_linear_equal_the_conv():
+    # the layout the exercise asks for is the one notebook 01 builds: with the conv weight flattened
+    # (p1 p2 c), a Linear on these patch vectors is exactly PatchEmbed's Conv2d
+    for case in ch01._partition_cases():
+        images, P = case.args
+        embed = swin_edu.PatchEmbed(patch_size=P, in_chans=images.shape[1], embed_dim=5).to(images.dtype)
+        images = torch.rand_like(images)
+        with torch.no_grad():
+            linear = ch01.patch_partition(images, P) @ rearrange(embed.proj.weight, "C c p1 p2 -> C (p1 p2 c)").T
+            conv = embed.proj(images).permute(0, 2, 3, 1)
+        torch.testing.assert_close(linear + embed.proj.bias, conv)
+
+
+def partition_c_p1_p2(images, P):  # F.unfold's order, kept
+    B, C, H, W = images.shape
+    return F.unfold(images, P, stride=P).transpose(1, 2).reshape(B, H // P, W // P, C * P * P)
+
+
+def partition_transposed_patch(images, P):
+    B, C, H, W = images.shape
+    x = images.view(B, C, H // P, P, W // P, P).permute(0, 2, 4, 5, 3, 1)  # b h w p2 p1 c
+    return x.reshape(B, H // P, W // P, -1)
+
+
+def partition_plain_reshape(images, P):
+    B, C, H, W = images.shape
+    return images.permute(0, 2, 3, 1).reshape(B, H // P, W // P, P * P * C)
+
+
+def partition_grid_transposed(images, P):
+    B, C, H, W = images.shape
+    x = images.view(B, C, H // P, P, W // P, P).permute(0, 4, 2, 3, 5, 1)  # b w h p1 p2 c
+    return x.reshape(B, W // P, H // P, -1)
+
+
+def partition_channels_first(images, P):
+    B, C, H, W = images.shape
+    x = images.view(B, C, H // P, P, W // P, P).permute(0, 3, 5, 1, 2, 4)  # b p1 p2 c h w
+    return x.reshape(B, P * P * C, H // P, W // P)
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (partition_c_p1_p2, "flattened-c-p1-p2", "flattened as (c p1 p2)"),
+    (partition_transposed_patch, "patch-transposed", "the patch is transposed"),
+    (partition_plain_reshape, "reshape-without-permute", "without moving the axes"),
+    (partition_grid_transposed, "grid-transposed", "patch grid is transposed"),
+    (partition_channels_first, "channels-first", "channels first"),
+])
+def test_partition_mistakes_are_diagnosed(fn, mistake, phrase):
+    result = check_patch_partition(fn)
+    assert result.status == "failed" and result.mistake == mistake, result.report
+    assert phrase in str(result)
+    assert "notebook 01, section 2. Patch partition" in str(result)
+
+
+def test_partition_report_draws_where_the_pixels_go():
+    report = str(check_patch_partition(partition_c_p1_p2))
+    assert "4x4 image" in report and "inside its token's vector" in report
+    assert "0 3 0 3  | 0 1 0 1" in report  # expected (p1 p2 c) slots beside the learner's (c p1 p2)
+    report = str(check_patch_partition(partition_plain_reshape))
+    assert "token (row-major over the patch grid)" in report
+
+
+def test_every_partition_mistake_differs_from_the_reference_somewhere():
+    cases = ch01._partition_cases()
+    for mistake in ch01.PARTITION_MISTAKES:
+        assert any(ch01.PATCH_PARTITION.diagnose(c, ch01.patch_partition(*c.args)) is not mistake
+                   for c in cases), mistake.name
+
+
+def test_partition_other_failures_are_reported():
+    def raises(images, P):
+        return images.view(-1, P, 7)
+
+    def stub(images, P):
+        raise NotImplementedError()
+
+    def dots(images, P):
+        ...
+
+    def wrong_shape(images, P):  # tokens flattened to [B, L, D]
+        return ch01.patch_partition(images, P).flatten(1, 2)
+
+    def wrong_dtype(images, P):
+        return ch01.patch_partition(images, P).double()
+
+    def unexplained(images, P):
+        out = ch01.patch_partition(images, P).clone()
+        out[..., 1] += 1
+        return out
+
+    result = check_patch_partition(raises)
+    assert result.status == "error" and "RuntimeError" in str(result) and "4x4 image" in str(result)
+    for fn in (stub, dots, lambda images, P: None, None):
+        assert check_patch_partition(fn).status == "not attempted"
+    assert "not attempted yet" in str(check_patch_partition(stub))
+    result = check_patch_partition(wrong_shape)
+    assert result.status == "failed" and "shape" in str(result)
+    result = check_patch_partition(wrong_dtype)
+    assert result.status == "failed" and "dtype" in str(result)
+    result = check_patch_partition(unexplained)
+    assert result.status == "failed" and result.mistake is None and "first at index [0, 0, 0, 1]" in str(result)
+    assert check_patch_partition(torch.zeros(3)).status == "failed"  # not a function: reported, not raised
+    assert check_patch_partition(lambda images, P: "patches").status == "failed"
+
+
+# ---------------------------------------------------------------------------------------------
+# patch_embed
+# ---------------------------------------------------------------------------------------------
+
+
+def embed_like_notebook(images, embed):
+    P = embed.patch_size
+    patches = rearrange(images, "b c (h p1) (w p2) -> b h w (p1 p2 c)", p1=P, p2=P)
+    linear = nn.Linear(patches.shape[-1], embed.proj.out_channels).to(images.dtype)
+    with torch.no_grad():
+        linear.weight.copy_(rearrange(embed.proj.weight, "C c p1 p2 -> C (p1 p2 c)"))
+        linear.bias.copy_(embed.proj.bias)
+    return embed.norm(linear(patches))
+
+
+def embed_unfold_manual_norm(images, embed):
+    B, _, H, W = images.shape
+    P = embed.patch_size
+    cols = F.unfold(images, P, stride=P).transpose(1, 2)             # [B, L, C_in*P*P], (c p1 p2)
+    z = F.linear(cols, embed.proj.weight.flatten(1), embed.proj.bias)  # weight (c p1 p2) too
+    z = z.view(B, H // P, W // P, -1)
+    mean = z.mean(-1, keepdim=True)
+    var = z.var(-1, unbiased=False, keepdim=True)
+    return (z - mean) / torch.sqrt(var + 1e-5) * embed.norm.weight + embed.norm.bias
+
+
+def embed_einsum(images, embed):
+    B, C_in, H, W = images.shape
+    P = embed.patch_size
+    x = images.view(B, C_in, H // P, P, W // P, P)
+    z = torch.einsum("bchpwq,ocpq->bhwo", x, embed.proj.weight) + embed.proj.bias
+    return F.layer_norm(z, z.shape[-1:], embed.norm.weight, embed.norm.bias, embed.norm.eps)
+
+
+def embed_conv(images, embed):  # what the library does, written out
+    P = embed.patch_size
+    z = F.conv2d(images, embed.proj.weight, embed.proj.bias, stride=P).permute(0, 2, 3, 1)
+    return embed.norm(z)
+
+
+@pytest.mark.parametrize("fn", [ch01.patch_embed, embed_like_notebook, embed_unfold_manual_norm, embed_einsum,
+                                embed_conv])
+def test_embed_right_answers_pass(fn):
+    result = check_patch_embed(fn)
+    assert result.passed, result.report
+
+
+def test_embed_layer_norm_without_eps_is_not_a_mistake():
+    def no_eps(images, embed):
+        z = F.conv2d(images, embed.proj.weight, embed.proj.bias, stride=embed.patch_size).permute(0, 2, 3, 1)
+        z = (z - z.mean(-1, keepdim=True)) / z.std(-1, unbiased=False, keepdim=True)
+        return z * embed.norm.weight + embed.norm.bias
+    assert check_patch_embed(no_eps).passed
+
+
+def _patches(images, P):
+    return images.view(*images.shape[:2], images.shape[2] // P, P, images.shape[3] // P, P)  # b c h p1 w p2
+
+
+def embed_weight_flatten(images, embed):
+    P = embed.patch_size
+    patches = _patches(images, P).permute(0, 2, 4, 3, 5, 1).flatten(3)   # (p1 p2 c)
+    return embed.norm(patches @ embed.proj.weight.flatten(1).T + embed.proj.bias)
+
+
+def embed_unfold_with_notebook_weight(images, embed):
+    B, _, H, W = images.shape
+    P = embed.patch_size
+    cols = F.unfold(images, P, stride=P).transpose(1, 2).reshape(B, H // P, W // P, -1)  # (c p1 p2)
+    weight = embed.proj.weight.permute(0, 2, 3, 1).flatten(1)                           # (p1 p2 c)
+    return embed.norm(cols @ weight.T + embed.proj.bias)
+
+
+def embed_transposed_kernel(images, embed):
+    P = embed.patch_size
+    patches = _patches(images, P).permute(0, 2, 4, 3, 5, 1).flatten(3)   # (p1 p2 c)
+    weight = embed.proj.weight.permute(0, 3, 2, 1).flatten(1)            # (p2 p1 c)
+    return embed.norm(patches @ weight.T + embed.proj.bias)
+
+
+def embed_no_bias(images, embed):
+    z = F.conv2d(images, embed.proj.weight, stride=embed.patch_size).permute(0, 2, 3, 1)
+    return embed.norm(z)
+
+
+def embed_no_norm(images, embed):
+    return embed.proj(images).permute(0, 2, 3, 1)
+
+
+def embed_norm_without_affine(images, embed):
+    z = embed.proj(images).permute(0, 2, 3, 1)
+    return (z - z.mean(-1, keepdim=True)) / torch.sqrt(z.var(-1, unbiased=False, keepdim=True) + 1e-5)
+
+
+def embed_norm_unbiased(images, embed):
+    z = embed.proj(images).permute(0, 2, 3, 1)
+    return (z - z.mean(-1, keepdim=True)) / torch.sqrt(z.var(-1, keepdim=True) + 1e-5) * embed.norm.weight \
+        + embed.norm.bias
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (embed_weight_flatten, "weight-flattened-c-p1-p2", "weight.flatten(1)"),
+    (embed_unfold_with_notebook_weight, "patches-c-p1-p2", "two orders must be the same"),
+    (embed_transposed_kernel, "kernel-transposed", "transposed kernel"),
+    (embed_no_bias, "no-bias", "forgot the projection's bias"),
+    (embed_no_norm, "no-layernorm", "before the LayerNorm"),
+    (embed_norm_without_affine, "layernorm-without-affine", "learned scale and shift"),
+    (embed_norm_unbiased, "layernorm-unbiased", "unbiased standard deviation"),
+])
+def test_embed_mistakes_are_diagnosed(fn, mistake, phrase):
+    result = check_patch_embed(fn)
+    assert result.status == "failed" and result.mistake == mistake, result.report
+    assert phrase in str(result) and "(notebook 01, section" in str(result)
+
+
+def test_every_embed_mistake_differs_from_the_reference_somewhere():
+    cases = ch01._embed_cases()
+    for mistake in ch01.EMBED_MISTAKES:
+        assert any(ch01.PATCH_EMBED.diagnose(c, ch01.patch_embed(*c.args)) is not mistake for c in cases), mistake.name
+
+
+def test_embed_other_failures_are_reported():
+    def raises(images, embed):  # the weight not transposed: [.., 12] @ [8, 12]
+        patches = rearrange(images, "b c (h p1) (w p2) -> b h w (p1 p2 c)", p1=2, p2=2)
+        return patches @ embed.proj.weight.flatten(1)
+
+    def wrong_shape(images, embed):  # channels first
+        return embed(images).permute(0, 3, 1, 2)
+
+    def wrong_dtype(images, embed):
+        return embed(images).float()
+
+    def unexplained(images, embed):
+        return embed(images) * 1.01
+
+    result = check_patch_embed(raises)
+    assert result.status == "error" and "RuntimeError" in str(result) and "line" in str(result)
+    for fn in (lambda images, embed: None, lambda images, embed: ...):
+        assert check_patch_embed(fn).status == "not attempted"
+    result = check_patch_embed(wrong_shape)
+    assert result.status == "failed" and "shape" in str(result)
+    result = check_patch_embed(wrong_dtype)
+    assert result.status == "failed" and "dtype" in str(result) and "float64" in str(result)
+    result = check_patch_embed(unexplained)
+    assert result.status == "failed" and result.mistake is None and "first at index" in str(result)
+    assert "<PatchEmbed>" in str(result)  # the input is named, not dumped
+
+
+def test_embed_check_leaves_the_learners_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check_patch_embed(ch01.patch_embed)
+    assert torch.equal(torch.rand(3), expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# patch_embed_macs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_macs_answer_is_the_packages_count():
+    assert ch01.PATCH_EMBED_MACS.answer == swin_edu.PatchEmbed(4, 3, 128).flops(224)
+
+
+@pytest.mark.parametrize("value", [56 * 56 * 48 * 128 + 56 * 56 * 128, 19668992.0, torch.tensor(19668992)])
+def test_macs_right_values_pass(value):
+    assert check_patch_embed_macs(lambda: value).passed
+    assert check_patch_embed_macs(value).passed
+
+
+@pytest.mark.parametrize("value, mistake", [
+    (56 * 56 * 48 * 128, "projection-only"),
+    (2 * 56 * 56 * 48 * 128, "flop-counter"),
+    (2 * (56 * 56 * 48 * 128 + 56 * 56 * 128), "doubled"),
+    (56 * 56 * 16 * 128 + 56 * 56 * 128, "no-colours"),
+    (56 * 56 * 48 * 96 + 56 * 56 * 96, "swin-t"),
+])
+def test_macs_wrong_values_are_diagnosed(value, mistake):
+    result = check_patch_embed_macs(lambda: value)
+    assert result.status == "failed" and result.mistake == mistake, result.report
+    assert "(notebook 01, section" in str(result)
+
+
+def test_macs_other_answers():
+    def stub():
+        raise NotImplementedError()
+
+    result = check_patch_embed_macs(lambda: 19668993)
+    assert result.status == "failed" and result.mistake is None
+    assert check_patch_embed_macs(stub).status == "not attempted"
+    assert check_patch_embed_macs(None).status == "not attempted"
+    assert check_patch_embed_macs(lambda: 1 / 0).status == "error"
+    assert check_patch_embed_macs(lambda: "19668992").status == "failed"
+
+
+def test_chapter_lists_its_exercises_in_notebook_order():
+    assert [ex.name for ex in ch01.EXERCISES] == ["patch_partition", "patch_embed", "patch_embed_macs"]
+    assert set(ch01.__all__) == {"check_patch_partition", "check_patch_embed", "check_patch_embed_macs"}
