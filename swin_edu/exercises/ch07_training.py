@@ -44,15 +44,20 @@ class _Wrapped:
 # ---------------------------------------------------------------------------------------------
 
 def _curve(fn, warmup_steps: int, total_steps: int, last_step: int):
-    """[fn(0, ...), ..., fn(last_step, ...)] as a float64 tensor; the first value that is not a number
-    (None for a stub, a string, ...) is returned as it is, so the report can say what it was."""
+    """[fn(0, ...), ..., fn(last_step, ...)] as a float64 tensor. A stub's None (or ...) is returned
+    as it is; any other value that is not one number raises a TypeError that says so."""
     values = []
     for step in range(last_step + 1):
         v = fn(step, warmup_steps, total_steps)
+        if v is None or v is Ellipsis:
+            return v
         if isinstance(v, torch.Tensor) and v.numel() == 1:
             v = v.item()
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            return v
+            what = (f"a tensor of shape {list(v.shape)}" if isinstance(v, torch.Tensor)
+                    else f"{type(v).__name__} {v!r}"[:80])
+            raise TypeError(f"warmup_cosine({step}, {warmup_steps}, {total_steps}) returned {what}: "
+                            "return one number, the multiplier at that step")
         values.append(float(v))
     return torch.tensor(values, dtype=torch.float64)
 
