@@ -1,9 +1,268 @@
-"""Exercises for notebook 05_relative_position: checks and their catalogues of common mistakes."""
+"""Exercises for notebook 05 (relative position bias): the relative position index, the bias
+gathered from the table, and how many bias parameters Swin-T has.
+
+Conventions as in the notebook and the package: tokens of a window numbered row-major, offsets
+query minus key, (dy, dx) = (y_i - y_j, x_i - x_j), index (dy + M-1)(2M-1) + (dx + M-1); the table is
+[(2M-1)^2, nH] (offsets first) and the bias [nH, N, N].
+"""
 from __future__ import annotations
 
-from ._core import Case, Exercise, Mistake, Question, Result
+import torch
 
-__all__: list[str] = []
+from ..model import swin_t
+from ..relative_position import relative_position_bias, relative_position_index
+from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
+
+__all__ = ["check_relative_position_index", "check_relative_position_bias", "check_bias_parameters_swin_t"]
+
+NOTEBOOK = "05_relative_position_bias"
+INDEX = "2. The index, step by step, for M = 2"
+BIAS = "4. From the table to one bias matrix per head"
+WHERE_INDEX = f"(notebook 05, section {INDEX})"
+WHERE_BIAS = f"(notebook 05, section {BIAS})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: relative_position_index
+# ---------------------------------------------------------------------------------------------
+
+def _index_cases() -> list[Case]:
+    return [
+        Case("M = 2", (2,)),
+        Case("M = 3", (3,)),
+        Case("M = 4", (4,)),
+        Case("M = 7 (Swin's window)", (7,)),
+        Case("M = 12 (fine-tuning at 384)", (12,)),
+        Case("M = 1 (a single token)", (1,)),
+    ]
+
+
+def _offsets(M: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dy, dx), each [N, N] int64: query minus key, tokens numbered row-major, not shifted."""
+    t = torch.arange(M * M)
+    y, x = t // M, t % M
+    return y[:, None] - y[None, :], x[:, None] - x[None, :]
+
+
+def _no_shift(M):
+    dy, dx = _offsets(M)
+    return dy * (2 * M - 1) + dx
+
+
+def _dx_not_shifted(M):
+    dy, dx = _offsets(M)
+    return (dy + M - 1) * (2 * M - 1) + dx
+
+
+def _multiplier_m(M):
+    dy, dx = _offsets(M)
+    return (dy + M - 1) * M + (dx + M - 1)
+
+
+def _dy_dx_swapped(M):
+    dy, dx = _offsets(M)
+    return (dx + M - 1) * (2 * M - 1) + (dy + M - 1)
+
+
+INDEX_MISTAKES = (
+    Mistake(
+        "no-shift",
+        _no_shift,
+        "your index is missing the shift by M-1: dy and dx run from -(M-1) to M-1, so without adding "
+        "M-1 to each the index goes negative, and table[negative] silently reads rows from the END of "
+        "the table (negative offsets wrap around). Use (dy + M-1) * (2M-1) + (dx + M-1) "
+        f"{WHERE_INDEX}.",
+    ),
+    Mistake(
+        "dx-not-shifted",
+        _dx_not_shifted,
+        "you shifted dy by M-1 but not dx: both coordinates must be moved into [0, 2M-2] before "
+        "flattening, (dy + M-1) * (2M-1) + (dx + M-1), otherwise offsets with dx < 0 read the row of "
+        f"another dy {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "multiplier-M",
+        _multiplier_m,
+        "you multiplied the row coordinate by M instead of 2M-1: a row of the (2M-1) x (2M-1) grid of "
+        "offsets has 2M-1 entries, so with M different offsets share a table row (e.g. shifted (0, 2) "
+        f"and (1, 0) for M = 2) {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "dy-dx-swapped",
+        _dy_dx_swapped,
+        "dy and dx play swapped roles: the row offset dy = y_i - y_j (y = t // M) is the one multiplied "
+        "by 2M-1, the column offset dx (x = t % M) is added. A common cause: torch.meshgrid with "
+        f"indexing=\"xy\" instead of \"ij\" {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "key-minus-query",
+        lambda M: relative_position_index(M).T,
+        "you took key minus query: the offset of the pair (i, j) is the QUERY's position minus the "
+        "KEY's, dy = y_i - y_j, dx = x_i - x_j. Yours is the transpose (for token 0 and token N-1 of "
+        f"M = 2: index[0, 3] must be 0, the offset (-1, -1)) {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "float-index",
+        lambda M: relative_position_index(M).float(),
+        "the numbers are right but your index has a float dtype: a table can only be indexed with "
+        "integers (dtype int64). Build the coordinates from torch.arange(M) (int64) and use // rather than /, "
+        f"or finish with .long() {WHERE_INDEX}.",
+    ),
+)
+
+
+def _explain_index(case: Case, expected: torch.Tensor, got) -> str:
+    (M,) = case.args
+    if M > 3 or not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return ""
+    shown = got.round().long() if got.dtype.is_floating_point else got.long()
+    return grid_side_by_side(expected, shown, f"  index[i, j] for M = {M} (query i = row, key j = column):")
+
+
+RELATIVE_POSITION_INDEX = Exercise(
+    name="relative_position_index",
+    notebook=NOTEBOOK,
+    section=INDEX,
+    reference=relative_position_index,
+    cases=_index_cases,
+    mistakes=INDEX_MISTAKES,
+    explain=_explain_index,
+    summary="the [M*M, M*M] int64 table row read by every (query, key) pair of a window",
+)
+
+
+def check_relative_position_index(fn) -> Result:
+    """Check a learner's ``relative_position_index(M)`` -> [M*M, M*M] int64, entry
+    (dy + M-1)(2M-1) + (dx + M-1) for query i and key j, (dy, dx) = (y_i - y_j, x_i - x_j).
+
+    Cases: M = 2, 3, 4, 7, 12 and 1. Recognised mistakes: no shift by M-1, only dy shifted,
+    multiplier M instead of 2M-1, dy and dx swapped (meshgrid "xy"), key minus query (the
+    transpose), a float index.
+    """
+    return RELATIVE_POSITION_INDEX.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: relative_position_bias
+# ---------------------------------------------------------------------------------------------
+
+def _table(M: int, nH: int, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn((2 * M - 1) ** 2, nH, generator=g, dtype=dtype)
+
+
+def _bias_cases() -> list[Case]:
+    return [
+        Case("M = 2, 1 head", (_table(2, 1), relative_position_index(2))),
+        Case("M = 2, 3 heads", (_table(2, 3, seed=1), relative_position_index(2))),
+        Case("M = 3, 2 heads", (_table(3, 2, seed=2), relative_position_index(3))),
+        Case("M = 7, 3 heads (Swin-T stage 1)", (_table(7, 3, seed=3), relative_position_index(7))),
+        Case("M = 4, 4 heads, float64 table", (_table(4, 4, torch.float64, seed=4), relative_position_index(4))),
+    ]
+
+
+BIAS_MISTAKES = (
+    Mistake(
+        "no-permute",
+        lambda table, index: table[index],
+        "you return [N, N, nH]: table[index] puts the heads last. The bias is [nH, N, N], one N x N "
+        "matrix per head: finish with .permute(2, 0, 1) (or rearrange \"i j h -> h i j\") "
+        "(notebook 05, section 7. Pitfalls, Table orientation).",
+    ),
+    Mistake(
+        "view-not-permute",
+        lambda table, index: table[index.flatten()].view(table.shape[1], index.shape[0], index.shape[0]),
+        "you reshaped [N*N, nH] into [nH, N, N] with view/reshape: that reads the numbers in memory "
+        "order, so the heads and the pairs get mixed (a reshape never moves an axis). Gather to "
+        f"[N, N, nH], then permute the head axis to the front {WHERE_BIAS}.",
+    ),
+    Mistake(
+        "transposed-index",
+        lambda table, index: relative_position_bias(table, index.T),
+        "each head's matrix is transposed: entry [h, i, j] must read table[index[i, j], h], the offset "
+        "of query i minus key j. Yours reads index[j, i] (index.T, or a permute(2, 1, 0) instead of "
+        f"permute(2, 0, 1)) {WHERE_BIAS}.",
+    ),
+)
+
+RELATIVE_POSITION_BIAS = Exercise(
+    name="relative_position_bias",
+    notebook=NOTEBOOK,
+    section=BIAS,
+    reference=relative_position_bias,
+    cases=_bias_cases,
+    mistakes=BIAS_MISTAKES,
+    summary="gather the [(2M-1)^2, nH] table with the index into an [nH, N, N] bias",
+)
+
+
+def check_relative_position_bias(fn) -> Result:
+    """Check a learner's ``relative_position_bias(table, index)``: table [(2M-1)^2, nH] and index
+    [N, N] (``relative_position_index(M)``) -> bias [nH, N, N] with bias[h, i, j] = table[index[i, j], h],
+    in the table's dtype.
+
+    Cases: M = 2 (1 and 3 heads), 3, 7 and a float64 table with M = 4. Recognised mistakes: no
+    permute ([N, N, nH]), view/reshape instead of permute, the index (or the pair axes) transposed.
+    """
+    return RELATIVE_POSITION_BIAS.check(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Question: relative position bias parameters of Swin-T
+# ---------------------------------------------------------------------------------------------
+
+def _swin_t_tables() -> list[tuple[int, int, int]]:
+    """(stage, table rows, heads) of every block of Swin-T. The table sizes depend only on the window
+    and the heads, so a Swin-T with 3 channels (cheap to build) has the same tables as the real one."""
+    model = swin_t(embed_dim=3, num_classes=1)
+    return [(i, *block.attn.relative_position_bias_table.shape)
+            for i, stage in enumerate(model.layers) for block in stage.blocks]
+
+
+_TABLES = _swin_t_tables()
+_ROWS = _TABLES[0][1]  # (2M-1)^2 = 169 for M = 7
+_SIDE = round(_ROWS ** 0.5)  # 2M-1
+_WINDOW = (_SIDE + 1) // 2  # M
+_HEADS = sum(heads for _, _, heads in _TABLES)  # heads summed over all blocks
+_ANSWER = sum(rows * heads for _, rows, heads in _TABLES)
+
+BIAS_PARAMETERS_SWIN_T = Question(
+    name="bias_parameters_swin_t",
+    notebook=NOTEBOOK,
+    section=BIAS,
+    answer=_ANSWER,
+    mistakes=(
+        Mistake("one-table-per-stage",
+                sum({stage: rows * heads for stage, rows, heads in _TABLES}.values()),
+                "you counted one table per stage; every block has its own table, and Swin-T's stages have "
+                f"2, 2, 6 and 2 blocks {WHERE_BIAS}."),
+        Mistake("one-column", sum(rows for _, rows, _ in _TABLES),
+                "you counted one column per table; the table is [(2M-1)^2, nH], one column per head "
+                f"(3, 6, 12, 24 heads in the four stages) {WHERE_BIAS}."),
+        Mistake("M-squared-rows", _WINDOW * _WINDOW * _HEADS,
+                "you gave the table one row per token (M^2 = 49); it has one row per OFFSET (dy, dx), "
+                f"(2M-1)^2 = 169 of them {WHERE_INDEX}."),
+        Mistake("2M-1-rows", _SIDE * _HEADS,
+                "you gave the table 2M-1 = 13 rows: that is the number of offsets per axis; the table "
+                f"has one row per 2-D offset (dy, dx), (2M-1)^2 = 169 {WHERE_INDEX}."),
+        Mistake("bias-entries", _WINDOW ** 4 * _HEADS,
+                "you counted the entries of the expanded bias [nH, N, N] (N = 49); the parameters are the "
+                f"table's (2M-1)^2 x nH numbers, the bias is gathered from them {WHERE_BIAS}."),
+    ),
+    summary="how many relative position bias parameters Swin-T has (all blocks, all heads)",
+)
+
+
+def check_bias_parameters_swin_t(fn) -> Result:
+    """Check the answer to: how many relative position bias parameters does Swin-T have (depths
+    2-2-6-2, heads 3-6-12-24, M = 7)?
+
+    ``fn`` is a function of no arguments returning the number. Recognised wrong values: one table
+    per stage, one column per table, M^2 or 2M-1 rows instead of (2M-1)^2, the entries of the
+    expanded bias.
+    """
+    return BIAS_PARAMETERS_SWIN_T.check(fn)
+
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
-EXERCISES: list = []
+EXERCISES = [RELATIVE_POSITION_INDEX, RELATIVE_POSITION_BIAS, BIAS_PARAMETERS_SWIN_T]
