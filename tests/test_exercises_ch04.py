@@ -97,6 +97,10 @@ def regions_reversed(H, W, M, s):  # right regions, numbered 8..0
     return 8 - regions_arithmetic(H, W, M, s) if s else regions_arithmetic(H, W, M, s)
 
 
+def regions_seed_rolled(H, W, M, s):  # the seed's numbers carried along by the roll
+    return torch.roll(regions_seed(H, W, M, s), shifts=(-s, -s), dims=(0, 1)) if s else regions_arithmetic(H, W, M, s)
+
+
 def test_region_map_mistakes_are_named():
     for fn, name, phrase in [
             (regions_rolled_back, "labels-unrolled", "placed on the original map"),
@@ -105,6 +109,7 @@ def test_region_map_mistakes_are_named():
             (regions_m_s_swapped, "M-and-s-swapped", "swapped M and s"),
             (regions_h_for_w, "H-for-W", "columns are cut where the rows are"),
             (regions_no_zero_shift, "shift-0-not-handled", "with s = 0"),
+            (regions_seed_rolled, "numbered-differently", "right sets of tokens but carry other numbers"),
             (regions_reversed, "numbered-differently", "right sets of tokens but carry other numbers")]:
         result = check_region_map(fn)
         assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"

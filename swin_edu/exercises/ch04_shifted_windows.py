@@ -140,12 +140,15 @@ REGION_MISTAKES = (
 
 RELABELLED = Mistake(
     "numbered-differently",
-    None,  # recognised by comparing partitions, not by one wrong output (see _RegionExercise)
+    # one relabelling learners write: the seed's numbers carried along by the roll ("the numbers travel
+    # with their tokens"); any other numbering of the same nine regions is recognised too (_RegionExercise)
+    lambda H, W, M, s: torch.roll(seed_numbering(H, W, M, s), (-s, -s), (0, 1)) if s > 0 else None,
     "your nine regions are the right sets of tokens but carry other numbers. The mask would still "
     "be right (it only asks whether two labels are equal), but the official labels are 0..8 row-major "
     "over the 3x3 grid of the rolled map: the big top-left region is 0, the region to its right 1, "
     f"the s x s bottom-right corner 8 {WHERE_REGIONS}.",
 )
+REGION_MISTAKES += (RELABELLED,)
 
 
 def _same_partition(expected: torch.Tensor, got) -> bool:
@@ -181,7 +184,7 @@ REGION_MAP = _RegionExercise(
     section=REGIONS,
     reference=region_map,
     cases=_cases,
-    mistakes=REGION_MISTAKES,
+    mistakes=REGION_MISTAKES,  # the last, "numbered-differently", also matches any other numbering
     explain=_explain_regions,
     summary="label the 3x3 regions of the rolled map 0..8 row-major, as the official code does",
 )
