@@ -71,11 +71,17 @@ def block_loops(block, x):
 
 @pytest.mark.parametrize("fn", [block_einops, block_view_gather, block_loops])
 def test_block_right_answers_pass(fn):
-    start = time.perf_counter()
     result = check_swin_block_forward(fn)
     assert result.passed, result.report
     assert "7 cases" in str(result) and "non-square" in str(result) and "float64" in str(result)
-    assert time.perf_counter() - start < 2
+
+
+def test_block_check_is_fast():
+    check_swin_block_forward(block_einops)  # first calls of torch ops are slower
+    start = time.process_time()  # CPU time: the machine's other load does not count
+    check_swin_block_forward(block_einops)
+    check_swin_block_forward(wrong_norm1_twice)  # the last mistake of the catalogue: every diagnosis tried
+    assert time.process_time() - start < 2
 
 
 def test_block_calling_the_block_passes():

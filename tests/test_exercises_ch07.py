@@ -173,7 +173,7 @@ def crop_loop(images, dy, dx, flip, padding):
 
 
 def crop_zeros_and_assign(images, dy, dx, flip, padding):
-    """No F.pad: copy the part of each image that falls inside the crop into a zero tensor, flip with [..., ::-1]-style indexing."""
+    """No F.pad: copy the part of each image inside the crop into zeros; flip by indexing the columns backwards."""
     B, C, H, W = images.shape
     out = torch.zeros_like(images)
     for b in range(B):
