@@ -359,14 +359,15 @@ class Question:
             try:
                 value = value()
             except NotImplementedError:
-                value = None
+                return Result(self.name, NOT_ATTEMPTED, f"{self.name}: {NOT_ATTEMPTED_TEXT}")
             except Exception as exc:  # the learner's bug, reported, never raised
                 return Result(self.name, ERROR, f"{self.name}: your function raised {type(exc).__name__}: "
                               f"{exc}{_learner_line(exc, value)}\n  (re-read notebook {self.notebook}, "
                               f"section {self.section})")
         if _is_stub_output(value):
             return Result(self.name, NOT_ATTEMPTED,
-                          f"{self.name}: not attempted yet: replace None (or ...) with your answer")
+                          f"{self.name}: not attempted yet: give your answer (a None or ... stands for none; "
+                          "in a function, did you forget `return`?)")
         problem = _value_problem(self.answer, value, self.atol, self.rtol)
         if problem is None:
             return Result(self.name, PASSED, f"{self.name}: passed")
