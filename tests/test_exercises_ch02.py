@@ -344,8 +344,6 @@ def test_chapter_lists_its_exercises_in_notebook_order():
     assert set(ch02.__all__) == {"check_merge_patches", "check_stage_shapes", "check_merging_params"}
 
 
-@pytest.mark.xfail(reason="_core._value_problem takes only Python int/float as numbers: numpy integers, a right "
-                          "answer, are rejected (reported to the lead; the notebook asks for plain Python numbers)")
 def test_numpy_integers_are_accepted():
     import numpy as np
     assert check_stage_shapes(lambda H, W, P, C, n: [tuple(np.int64(v) for v in s)

@@ -1,5 +1,6 @@
 """The checking machinery, and every registered exercise: the reference passes, each catalogued
 mistake is diagnosed as itself, and the checks never raise."""
+import numpy as np
 import pytest
 import torch
 
@@ -98,6 +99,7 @@ def test_integer_results_must_be_integers_and_exact():
     assert count.check(lambda n: float(n * n - n)).passed  # 20.0 is the whole number 20
     assert "expected 20, got 21" in str(count.check(lambda n: n * n - n + 1))
     assert "whole number" in str(count.check(lambda n: 20.5))
+    assert count.check(lambda n: np.int64(20)).passed and count.check(lambda n: torch.tensor(20)).passed
     index = Exercise("index", "00_toy", "1", reference=lambda n: torch.arange(n),
                      cases=lambda: [Case("n=4", (4,))])
     assert index.check(lambda n: torch.arange(n, dtype=torch.int32)).passed  # any integer dtype

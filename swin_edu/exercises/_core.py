@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import numbers
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -165,7 +166,8 @@ def _value_problem(expected, got, atol: float, rtol: float) -> str | None:
         return None if got is expected or (isinstance(got, bool) and got == expected) else (
             f"expected {expected!r}, got {_describe(got)}")
     if isinstance(expected, (int, float)):
-        if isinstance(got, torch.Tensor) and got.numel() == 1:
+        if (isinstance(got, torch.Tensor) and got.numel() == 1) or (
+                isinstance(got, numbers.Number) and hasattr(got, "item")):  # a 0-d tensor, a numpy scalar
             got = got.item()
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return f"expected a number ({_fmt(expected)}), got {_describe(got)}"
