@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from swin_edu import SwinTransformer, window_partition, window_reverse
-from swin_edu.exercises import check_drop_path_rates, check_swin_block_forward
+from swin_edu.exercises import check_drop_path_rates, check_shifted_blocks_swin_t, check_swin_block_forward
 from swin_edu.exercises.ch06_whole_swin import BLOCK_MISTAKES, RATES_MISTAKES, drop_path_rates
 
 # ---------------------------------------------------------------------------------------------
@@ -358,3 +358,40 @@ def test_rates_stubs_errors_and_unexplained_answers():
 
     strings = check_drop_path_rates(lambda depths, r: [[str(v) for v in s] for s in drop_path_rates(depths, r)])
     assert strings.status == "failed" and "expected a number" in str(strings)
+
+
+# ---------------------------------------------------------------------------------------------
+# the question: how many of Swin-T's blocks shift?
+# ---------------------------------------------------------------------------------------------
+
+def test_shifted_blocks_answer_is_counted_on_a_whole_swin_t():
+    model = SwinTransformer(embed_dim=24)  # Swin-T's layout (224x224, depths 2-2-6-2, M = 7), few channels
+    blocks = [block for stage in model.layers for block in stage.blocks]
+    shifted = sum(block.shift_size > 0 and block.attn_mask is not None for block in blocks)
+    assert check_shifted_blocks_swin_t(lambda: shifted).passed
+    assert shifted == 5  # stages 1-3 alternate W-MSA and SW-MSA; stage 4 (7x7, one window) never shifts
+
+
+@pytest.mark.parametrize("value", [5, 5.0, torch.tensor(5)])
+def test_shifted_blocks_right_value_passes(value):
+    assert check_shifted_blocks_swin_t(lambda: value).passed
+
+
+@pytest.mark.parametrize("value, name, phrase", [(6, "every-second-block", "single 7x7 window"),
+                                                 (7, "unshifted-blocks", "do NOT shift"),
+                                                 (12, "all-blocks", "every block")])
+def test_shifted_blocks_wrong_values_are_diagnosed(value, name, phrase):
+    result = check_shifted_blocks_swin_t(lambda: value)
+    assert result.status == "failed" and result.mistake == name and phrase in str(result)
+
+
+def test_shifted_blocks_stub_error_and_unexplained_value():
+    def stub():
+        raise NotImplementedError()
+
+    assert check_shifted_blocks_swin_t(stub).status == "not attempted"
+    assert check_shifted_blocks_swin_t(lambda: None).status == "not attempted"
+    unexplained = check_shifted_blocks_swin_t(lambda: 4)
+    assert unexplained.status == "failed" and unexplained.mistake is None and "notebook 06" in str(unexplained)
+    error = check_shifted_blocks_swin_t(lambda: 1 // 0)
+    assert error.status == "error" and "ZeroDivisionError" in str(error)

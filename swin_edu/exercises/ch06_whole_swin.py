@@ -11,10 +11,11 @@ import torch
 from einops import rearrange
 
 from ..block import SwinBlock
+from ..model import SwinStage
 from ..windows import window_partition, window_reverse
-from ._core import Case, Exercise, Mistake, Result
+from ._core import Case, Exercise, Mistake, Question, Result
 
-__all__ = ["check_swin_block_forward", "check_drop_path_rates"]
+__all__ = ["check_swin_block_forward", "check_drop_path_rates", "check_shifted_blocks_swin_t"]
 
 NOTEBOOK = "06_whole_swin"
 BLOCK_SECTION = "2. The block, as code"
@@ -360,4 +361,57 @@ def check_drop_path_rates(fn) -> Result:
     return DROP_PATH_RATES.check(fn)
 
 
-EXERCISES = [SWIN_BLOCK_FORWARD, DROP_PATH_RATES]
+# ---------------------------------------------------------------------------------------------
+# Question: how many blocks of Swin-T really shift?
+# ---------------------------------------------------------------------------------------------
+
+def _shifted_blocks(img_size: int = 224, patch_size: int = 4, depths=(2, 2, 6, 2), window_size: int = 7) -> int:
+    """How many blocks of a Swin (timm's layout, as swin_edu builds it) run with a shift, counted on
+    the package's own stages (1 channel, so building them is cheap)."""
+    res, shifted = img_size // patch_size, 0
+    with torch.random.fork_rng(devices=[]):  # building layers draws weights: leave the global RNG alone
+        for i, depth in enumerate(depths):
+            stage = SwinStage(1, (res, res), depth, 1, window_size, downsample=i > 0, mlp_ratio=1.0,
+                              drop_path=[0.0] * depth)
+            res = res // 2 if i > 0 else res
+            shifted += sum(block.shift_size > 0 for block in stage.blocks)
+    return int(shifted)
+
+
+_SHIFTED = _shifted_blocks()
+_ALL_BLOCKS = sum((2, 2, 6, 2))
+
+SHIFTED_BLOCKS_SWIN_T = Question(
+    name="shifted_blocks_swin_t",
+    notebook=NOTEBOOK,
+    section=DROP_PATH_SECTION,
+    answer=_SHIFTED,
+    mistakes=(
+        Mistake("every-second-block", _ALL_BLOCKS // 2,
+                f"{_ALL_BLOCKS // 2} is every second block of every stage, but stage 4 works on a 7x7 map, a "
+                "single 7x7 window: when min(H, W) <= M the block sets its shift to 0 (and has no mask), so "
+                "neither of stage 4's blocks shifts (notebook 06, section 3. Stages)."),
+        Mistake("unshifted-blocks", _ALL_BLOCKS - _SHIFTED,
+                f"{_ALL_BLOCKS - _SHIFTED} is the number of blocks that do NOT shift (the W-MSA blocks, plus "
+                "the two blocks of stage 4); the question asks for those that do "
+                "(notebook 06, section 3. Stages)."),
+        Mistake("all-blocks", _ALL_BLOCKS,
+                f"{_ALL_BLOCKS} is every block: W-MSA (shift 0) and SW-MSA (shift M // 2) alternate, and only "
+                "the SW-MSA blocks of stages whose map is larger than a window shift "
+                "(notebook 06, section 3. Stages)."),
+    ),
+    summary="how many of Swin-T's 12 blocks (224x224 input, M = 7) really shift their windows",
+)
+
+
+def check_shifted_blocks_swin_t(fn) -> Result:
+    """Check the answer to "how many of Swin-T's 12 blocks (224x224 input, M = 7) run with a cyclic
+    shift (and a mask)?": ``fn`` is a function of no arguments returning the number.
+
+    The answer is counted on the package's own stages. Recognised wrong answers: every second block
+    (stage 4's switch-off forgotten), the unshifted blocks, all blocks.
+    """
+    return SHIFTED_BLOCKS_SWIN_T.check(fn)
+
+
+EXERCISES = [SWIN_BLOCK_FORWARD, DROP_PATH_RATES, SHIFTED_BLOCKS_SWIN_T]
