@@ -1,5 +1,9 @@
 """The checking machinery, and every registered exercise: the reference passes, each catalogued
 mistake is diagnosed as itself, and the checks never raise."""
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -153,3 +157,26 @@ def test_grid_side_by_side():
     text = grid_side_by_side(a, a.T, "ids:")
     assert text.splitlines() == ["ids:", "  expected | got", "  0 1      | 0 2", "  2 3      | 1 3"]
     assert grid_side_by_side(a, a.clone()) == ""
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _headings(notebook: str) -> set[str]:
+    """The headings of a tutorial notebook, without markdown markup ($, `, *)."""
+    cells = json.loads((NOTEBOOKS / f"{notebook}.ipynb").read_text())["cells"]
+    lines = [line for c in cells if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()]
+    return {re.sub(r"[$`*]", "", line.lstrip("#").strip()) for line in lines if line.startswith("#")}
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_section_to_reread_exists(name):
+    """Every diagnosis sends the learner to a section: it must be a heading of that tutorial notebook."""
+    exercise = EXERCISES[name]
+    assert exercise.section in _headings(exercise.notebook), f"{name}: no section {exercise.section!r}"
+    for mistake in exercise.mistakes:
+        # "(notebook 02, section 2. The full layer: LayerNorm(4C) ...)": the cited text starts a heading
+        for number, section in re.findall(r"\(notebook (\d\d), section ([^)]*)", mistake.diagnosis):
+            headings = _headings(next(NOTEBOOKS.glob(f"{number}_*.ipynb")).stem)
+            assert any(h.startswith(section.rstrip(".")) or section.startswith(h) for h in headings), \
+                f"{name}/{mistake.name}: no section {section!r} in notebook {number}"
