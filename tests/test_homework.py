@@ -120,3 +120,9 @@ def test_nbgrader_autograde_scores_stub_right_and_wrong_submissions(tmp_path):
             assert score("stub", grade_id) == 0
             assert score("right", grade_id) == 1
             assert score("wrong", grade_id) == (0 if grade_id == "check_window_reverse" else 1)
+
+
+def test_readme_names_every_check():
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in EXERCISES if f"`check_{name}`" not in readme]
+    assert not missing, f"README's homework table lacks {missing}"
