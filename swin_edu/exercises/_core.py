@@ -25,7 +25,8 @@ from typing import Any
 
 import torch
 
-__all__ = ["Case", "Mistake", "Exercise", "Question", "Result", "ExerciseFailed", "grid_side_by_side"]
+__all__ = ["Case", "Mistake", "Exercise", "Question", "Result", "ExerciseFailed", "grid_side_by_side",
+           "position_map"]
 
 PASSED, NOT_ATTEMPTED, FAILED, ERROR = "passed", "not attempted", "failed", "error"
 
@@ -189,6 +190,16 @@ def _value_problem(expected, got, atol: float, rtol: float) -> str | None:
                 return f"item {i}: {problem}"
         return None
     return None if got == expected else f"expected {_fmt(expected)}, got {_describe(got)}"
+
+
+def position_map(B: int, H: int, W: int, C: int, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
+    """A [B, H, W, C] case input whose channel 0 is each token's position b*H*W + h*W + w (the other
+    channels random, from ``seed``): a report can then tell where every token of the learner's output
+    came from."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, H, W, C, generator=g, dtype=dtype)
+    x[..., 0] = torch.arange(B * H * W, dtype=dtype).view(B, H, W)
+    return x
 
 
 def grid_side_by_side(expected: torch.Tensor, got: torch.Tensor, title: str = "") -> str:

@@ -13,7 +13,7 @@ from einops import rearrange
 
 from ..patch_embed import PatchEmbed
 from ..patch_merging import PatchMerging, merge_patches
-from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
+from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side, position_map
 
 __all__ = ["check_merge_patches", "check_stage_shapes", "check_merging_params"]
 
@@ -32,23 +32,15 @@ def _ref(section: str) -> str:
 # Exercise 1: merge_patches
 # ---------------------------------------------------------------------------------------------
 
-def _map(B: int, H: int, W: int, C: int, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
-    """A [B, H, W, C] map: channel 0 is the token's position b*H*W + h*W + w, the rest random."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(B, H, W, C, generator=g, dtype=dtype)
-    x[..., 0] = torch.arange(B * H * W, dtype=dtype).view(B, H, W)
-    return x
-
-
 def _merge_cases() -> list[Case]:
     return [
-        Case("4x4 map, C = 2, batch 2", (_map(2, 4, 4, 2),)),
-        Case("4x6 map (non-square), C = 3, batch 1", (_map(1, 4, 6, 3, seed=1),)),
-        Case("8x8 map, C = 3, batch 3", (_map(3, 8, 8, 3, seed=2),)),
-        Case("6x10 map (non-square, odd H/2 and W/2), C = 4, batch 2", (_map(2, 6, 10, 4, seed=3),)),
+        Case("4x4 map, C = 2, batch 2", (position_map(2, 4, 4, 2),)),
+        Case("4x6 map (non-square), C = 3, batch 1", (position_map(1, 4, 6, 3, seed=1),)),
+        Case("8x8 map, C = 3, batch 3", (position_map(3, 8, 8, 3, seed=2),)),
+        Case("6x10 map (non-square, odd H/2 and W/2), C = 4, batch 2", (position_map(2, 6, 10, 4, seed=3),)),
         Case("8x4 map (non-square, taller than wide), C = 2, batch 2, float64",
-             (_map(2, 8, 4, 2, torch.float64, seed=4),)),
-        Case("14x28 map (non-square), C = 8, batch 2", (_map(2, 14, 28, 8, seed=5),)),
+             (position_map(2, 8, 4, 2, torch.float64, seed=4),)),
+        Case("14x28 map (non-square), C = 8, batch 2", (position_map(2, 14, 28, 8, seed=5),)),
     ]
 
 

@@ -9,31 +9,23 @@ import torch
 from einops import rearrange
 
 from ..attention import WindowAttention
-from ..windows import window_partition, window_reverse
 from ..plotting import msa_macs, wmsa_macs
-from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
+from ..windows import window_partition, window_reverse
+from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side, position_map
 
 __all__ = ["check_window_partition", "check_window_reverse", "check_wmsa_macs", "check_msa_twice_wmsa_tokens"]
 
 SECTION = "2. Window partition and reverse"
 
 
-def _map(B: int, H: int, W: int, C: int, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
-    """A [B, H, W, C] map: channel 0 is the token's position b*H*W + h*W + w, the rest random."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(B, H, W, C, generator=g, dtype=dtype)
-    x[..., 0] = torch.arange(B * H * W, dtype=dtype).view(B, H, W)
-    return x
-
-
 def _partition_cases() -> list[Case]:
     return [
-        Case("4x4 map, M = 2, batch 1", (_map(1, 4, 4, 2), 2)),
-        Case("4x8 map (non-square), M = 2, batch 1", (_map(1, 4, 8, 2, seed=1), 2)),
-        Case("8x8 map, M = 4, batch 3", (_map(3, 8, 8, 3, seed=2), 4)),
-        Case("14x21 map (non-square), M = 7, batch 2", (_map(2, 14, 21, 3, seed=3), 7)),
-        Case("6x6 map, M = 3, batch 2, float64", (_map(2, 6, 6, 2, torch.float64, seed=4), 3)),
-        Case("4x4 map, M = 4 (one window), batch 2", (_map(2, 4, 4, 2, seed=5), 4)),
+        Case("4x4 map, M = 2, batch 1", (position_map(1, 4, 4, 2), 2)),
+        Case("4x8 map (non-square), M = 2, batch 1", (position_map(1, 4, 8, 2, seed=1), 2)),
+        Case("8x8 map, M = 4, batch 3", (position_map(3, 8, 8, 3, seed=2), 4)),
+        Case("14x21 map (non-square), M = 7, batch 2", (position_map(2, 14, 21, 3, seed=3), 7)),
+        Case("6x6 map, M = 3, batch 2, float64", (position_map(2, 6, 6, 2, torch.float64, seed=4), 3)),
+        Case("4x4 map, M = 4 (one window), batch 2", (position_map(2, 4, 4, 2, seed=5), 4)),
     ]
 
 
