@@ -9,7 +9,8 @@ are downloaded from :data:`CIFAR10_URL` and checked against :data:`CIFAR10_MD5`.
 
 Batches. :class:`DeviceLoader` keeps the whole uint8 dataset on the device (150 MB for CIFAR-10)
 and makes every batch there: random crop with zero padding and horizontal flip as one gather,
-then normalisation. No per-image Python work, so a GPU never waits for the CPU.
+then normalisation (and, for stronger recipes, the batched augmentations of :mod:`swin_edu.augment`).
+No per-image Python work, so a GPU never waits for the CPU.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.hub import download_url_to_file
+
+from .augment import BatchAugment
 
 __all__ = [
     "CIFAR10_URL", "CIFAR10_MD5", "CIFAR10_CLASSES", "CIFAR10_MEAN", "CIFAR10_STD",
@@ -242,30 +245,37 @@ class DeviceLoader:
     """Shuffled, augmented, normalised batches made entirely on ``device``.
 
     The uint8 images are moved to the device once; each epoch draws a permutation and, when
-    augmenting, crop + flip offsets from ``generator`` (a ``torch.Generator`` on the device, so the
-    order and the augmentation are reproducible and its state can be checkpointed).
+    augmenting, the random choices of the augmentations from ``generator`` (a ``torch.Generator`` on
+    the device, so the order and the augmentation are reproducible and its state can be checkpointed).
 
     Args:
         images: uint8 [N, 3, H, W].
         labels: int64 [N].
         batch_size: images per batch.
         train: shuffle and drop the last incomplete batch; else fixed order, every image once.
-        augment: when ``train``, :func:`random_crop_flip` every batch (padding 4).
+        augment: when ``train``: True for :func:`random_crop_flip` (padding 4), a
+            :class:`swin_edu.augment.BatchAugment` for a recipe's own choice, False for none.
         device: where the data lives and the batches are made.
         seed: seed of ``self.generator``.
 
     Yields:
-        (x float32 [B, 3, H, W], y int64 [B]) on ``device``.
+        (x float32 [B, 3, H, W], y) on ``device``: y int64 [B], or float32 soft targets [B, K] when
+        ``augment`` mixes images (mixup, cutmix).
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, train: bool,
-                 augment: bool = True, device: str | torch.device = "cpu", seed: int = 0):
+                 augment: bool | BatchAugment = True, device: str | torch.device = "cpu", seed: int = 0):
         if images.dtype != torch.uint8 or images.dim() != 4 or labels.shape != images.shape[:1]:
             raise ValueError(f"expected uint8 images [N, C, H, W] and labels [N], got {images.dtype} "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}")
+        if not isinstance(augment, (bool, BatchAugment)):
+            raise ValueError(f"augment must be True, False or a BatchAugment, got {type(augment).__name__}")
+        if batch_size < 1 or (train and batch_size > len(labels)):
+            raise ValueError(f"batch_size must lie in 1..{len(labels)} (the number of images), got {batch_size}")
         self.device = torch.device(device)
         self.images, self.labels = images.to(self.device), labels.to(self.device)
-        self.batch_size, self.train, self.augment = batch_size, train, train and augment
+        self.batch_size, self.train = batch_size, train
+        self.augment = (BatchAugment() if augment is True else augment or None) if train else None
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.mean = torch.tensor(CIFAR10_MEAN, device=self.device)  # made once: no copy per batch
         self.std = torch.tensor(CIFAR10_STD, device=self.device)
@@ -283,6 +293,8 @@ class DeviceLoader:
         for k in range(len(self)):
             idx = order[k * self.batch_size:(k + 1) * self.batch_size]
             x, y = self.images[idx], self.labels[idx]
-            if self.augment:
-                x = random_crop_flip(x, self.generator)
-            yield normalize(x, self.mean, self.std), y
+            if self.augment is None:
+                yield normalize(x, self.mean, self.std), y
+            else:
+                x = normalize(self.augment.pixels(x, self.generator), self.mean, self.std)
+                yield self.augment.batch(x, y, self.generator)

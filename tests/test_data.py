@@ -254,3 +254,7 @@ def test_device_loader():
 def test_device_loader_checks_input():
     with pytest.raises(ValueError, match="uint8"):
         DeviceLoader(torch.zeros(4, 3, 32, 32), torch.zeros(4, dtype=torch.long), 2, train=True)
+    x, y = torch.zeros(4, 3, 32, 32, dtype=torch.uint8), torch.zeros(4, dtype=torch.long)
+    with pytest.raises(ValueError, match="batch_size"):  # would yield no batch at all
+        DeviceLoader(x, y, 8, train=True)
+    assert len(DeviceLoader(x, y, 8, train=False)) == 1  # evaluation takes what there is

@@ -1,0 +1,309 @@
+"""Data augmentation for a whole batch at once, on the device where the batch lives.
+
+No function here loops over images in Python: every per-image random choice becomes a tensor (an op
+index, a strength, a rectangle) and the ops are index arithmetic, one ``grid_sample`` or a per-image
+blend, kept or not per image with ``torch.where``. A GPU therefore never waits for the CPU.
+
+- :func:`trivial_augment`: TrivialAugment Wide (Müller & Hutter, ICCV 2021): each image gets one of 14
+  ops at a random strength. uint8 in, uint8 out.
+- :func:`random_erasing` (Zhong et al., AAAI 2020): a random rectangle of some images replaced by noise.
+  On normalised floats.
+- :func:`mixup` (Zhang et al., ICLR 2018) and :func:`cutmix` (Yun et al., ICCV 2019): the batch mixed
+  with itself in reverse order, the one-hot labels in the same proportion, as in timm and DeiT.
+- :class:`BatchAugment`: the recipe's choice of these (with crop + flip from :mod:`swin_edu.data`), in
+  the order :class:`swin_edu.data.DeviceLoader` applies them.
+
+Random numbers: per-image draws come from the ``generator`` passed in (the loader's, on its device);
+the per-batch mixing ratio and box come from torch's global CPU generator (no device sync), whose state
+:func:`swin_edu.training.fit` checkpoints.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["TA_OPS", "trivial_augment", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
+
+#: TrivialAugment Wide's ops, in torchvision's order
+TA_OPS = ("identity", "shear_x", "shear_y", "translate_x", "translate_y", "rotate", "brightness", "color",
+          "contrast", "sharpness", "posterize", "solarize", "autocontrast", "equalize")
+TA_BINS = 31  # strengths 0/30 .. 30/30, as torchvision's TrivialAugmentWide
+GRAY = (0.299, 0.587, 0.114)  # ITU-R 601 luma, as PIL and torchvision
+
+
+def _per_image(v: torch.Tensor) -> torch.Tensor:
+    """[B] -> [B, 1, 1, 1], to broadcast a per-image value over an image batch."""
+    return v.view(-1, 1, 1, 1)
+
+
+def _affine(x, matrix):
+    """Warp every image by its 2x3 ``matrix`` (pixel units, origin at the image centre, output -> input),
+    nearest neighbour, zeros outside. x float [B, C, H, W], matrix [B, 2, 3] -> [B, C, H, W]."""
+    B, _, H, W = x.shape
+    half = (W / 2, H / 2)  # to normalised coordinates: D^-1 A D, with D = diag(W/2, H/2); Python floats,
+    theta = torch.stack([  # so that no host-to-device copy waits for the GPU
+        torch.stack([matrix[:, i, 0] * half[0] / half[i], matrix[:, i, 1] * half[1] / half[i],
+                     matrix[:, i, 2] / half[i]], 1) for i in range(2)], 1)
+    grid = F.affine_grid(theta, [B, 1, H, W], align_corners=False)
+    return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+
+
+def _shear(x, s, axis):
+    m = torch.zeros(len(s), 2, 3, device=x.device, dtype=x.dtype)
+    m[:, 0, 0] = m[:, 1, 1] = 1
+    m[:, axis, 1 - axis] = s
+    return _affine(x, m)
+
+
+def _translate(x, pixels, axis):
+    m = torch.zeros(len(pixels), 2, 3, device=x.device, dtype=x.dtype)
+    m[:, 0, 0] = m[:, 1, 1] = 1
+    m[:, axis, 2] = pixels
+    return _affine(x, m)
+
+
+def _rotate(x, degrees):
+    a = torch.deg2rad(degrees)
+    cos, sin, zero = torch.cos(a), torch.sin(a), torch.zeros_like(a)
+    return _affine(x, torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1))
+
+
+def _gray(x):
+    """Luma [B, 1, H, W] of RGB [B, 3, H, W]."""
+    return sum(w * x[:, c:c + 1] for c, w in enumerate(GRAY))
+
+
+def _blend(x, degenerate, factor):
+    """PIL's ImageEnhance: degenerate + factor * (x - degenerate), factor [B]."""
+    return (degenerate + _per_image(factor) * (x - degenerate)).clamp(0, 255)
+
+
+def _smooth(x):
+    """PIL's SMOOTH filter (3x3, centre 5, others 1, /13) inside, the border pixels unchanged."""
+    C = x.shape[1]
+    kernel = torch.ones(3, 3, device=x.device, dtype=x.dtype)
+    kernel[1, 1] = 5
+    kernel = (kernel / 13).expand(C, 1, 3, 3)
+    out = x.clone()
+    out[:, :, 1:-1, 1:-1] = F.conv2d(x, kernel, groups=C)
+    return out
+
+
+def _posterize(x, bits):
+    """Keep the ``bits`` [B] high bits of every value."""
+    step = _per_image(2.0 ** (8 - bits))
+    return torch.div(x, step, rounding_mode="floor") * step
+
+
+def _autocontrast(x):
+    """Stretch every channel of every image to 0..255 (levels rounded down, as PIL); constant channels
+    unchanged."""
+    lo, hi = x.amin((2, 3), keepdim=True), x.amax((2, 3), keepdim=True)  # per image and channel
+    stretched = torch.floor((x - lo) * 255 / (hi - lo).clamp_min(1))
+    return torch.where(hi > lo, stretched, x)
+
+
+def _equalize(x):
+    """Histogram equalisation per image and channel, as PIL (and torchvision): a lookup table from the
+    cumulative histogram, the most frequent last level left out; channels with one level unchanged."""
+    B, C, H, W = x.shape
+    flat = x.round().long().view(B * C, H * W)  # [BC, HW] levels 0..255
+    hist = torch.zeros(B * C, 256, device=x.device, dtype=torch.long).scatter_add_(1, flat, torch.ones_like(flat))
+    last_level = torch.where(hist > 0, torch.arange(256, device=x.device), -1).amax(1, keepdim=True)
+    step = (H * W - hist.gather(1, last_level)) // 255  # [BC, 1]
+    lut = (hist.cumsum(1) + step // 2) // step.clamp_min(1)
+    lut = F.pad(lut, (1, 0))[:, :256].clamp(0, 255)  # shifted by one level: lut[0] = 0
+    out = lut.gather(1, flat).to(x.dtype)
+    return torch.where(step > 0, out, flat.to(x.dtype)).view(B, C, H, W)
+
+
+def apply_op(x: torch.Tensor, op: str, strength: torch.Tensor) -> torch.Tensor:
+    """One TrivialAugment Wide op on every image of a batch, each at its own strength.
+
+    Args:
+        x: float [B, C, H, W], values in 0..255 (C = 3 for the colour ops).
+        op: one of :data:`TA_OPS`.
+        strength: [B] in [-1, 1]; its sign picks the direction of the signed ops. At 1 the op is at
+            torchvision's widest: shear 0.99, translation 32 pixels, rotation 135 degrees, enhancement
+            factor 1 +- 0.99, posterize to 2 bits, solarize above 0.
+
+    Returns:
+        float [B, C, H, W] in 0..255 (the enhancement ops give fractions; :func:`trivial_augment` rounds).
+    """
+    if op == "identity":
+        return x
+    if op in ("shear_x", "shear_y"):
+        return _shear(x, 0.99 * strength, axis=0 if op == "shear_x" else 1)
+    if op in ("translate_x", "translate_y"):
+        return _translate(x, 32.0 * strength, axis=0 if op == "translate_x" else 1)
+    if op == "rotate":
+        return _rotate(x, 135.0 * strength)
+    factor = 1 + 0.99 * strength
+    if op == "brightness":
+        return _blend(x, torch.zeros_like(x), factor)
+    if op == "color":
+        return _blend(x, _gray(x), factor)
+    if op == "contrast":
+        return _blend(x, _gray(x).mean((1, 2, 3), keepdim=True), factor)
+    if op == "sharpness":
+        return _blend(x, _smooth(x), factor)
+    if op == "posterize":
+        return _posterize(x, 8 - (strength.abs() * 6).round())
+    if op == "solarize":
+        threshold = _per_image(255 * (1 - strength.abs()))
+        return torch.where(x >= threshold, 255 - x, x)
+    if op == "autocontrast":
+        return _autocontrast(x)
+    if op == "equalize":
+        return _equalize(x)
+    raise ValueError(f"unknown op {op!r}; choose one of {', '.join(TA_OPS)}")
+
+
+def trivial_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """TrivialAugment Wide for a batch: every image gets one op drawn uniformly from :data:`TA_OPS`,
+    at a strength drawn uniformly from 31 levels (0/30 .. 30/30) with a random sign.
+
+    Every op is computed on the whole batch and kept only for the images that drew it: 14 batched
+    ops instead of a loop over images (for 32x32 images this costs far less than a training step).
+
+    Shapes: images uint8 [B, 3, H, W] -> uint8 [B, 3, H, W].
+    """
+    if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"trivial_augment expects uint8 RGB images [B, 3, H, W], got {images.dtype} "
+                         f"{tuple(images.shape)}")
+    B, dev = len(images), images.device
+    op = torch.randint(0, len(TA_OPS), (B,), device=dev, generator=generator)
+    level = torch.randint(0, TA_BINS, (B,), device=dev, generator=generator)
+    sign = torch.randint(0, 2, (B,), device=dev, generator=generator) * 2 - 1
+    strength = level / (TA_BINS - 1) * sign
+    x = images.float()
+    out = x
+    for k, name in enumerate(TA_OPS[1:], start=1):
+        out = torch.where(_per_image(op == k), apply_op(x, name, strength), out)
+    return out.round().clamp(0, 255).to(torch.uint8)
+
+
+def random_erasing(x: torch.Tensor, generator: torch.Generator | None = None, p: float = 0.25,
+                   scale: tuple[float, float] = (0.02, 1 / 3), ratio: tuple[float, float] = (0.3, 3.3)) -> torch.Tensor:
+    """Random erasing, timm's "pixel" mode: with probability ``p`` an image gets one rectangle of
+    standard normal noise (on normalised images: noise around the dataset mean). Its area is a
+    fraction ``scale`` of the image and its aspect ratio h / w lies in ``ratio`` (log-uniform); a
+    rectangle larger than the image is clipped to it.
+
+    Shapes: x float [B, C, H, W] (normalised) -> float [B, C, H, W].
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"random_erasing: p must lie in [0, 1], got {p}")
+    B, C, H, W = x.shape
+    dev = x.device
+
+    def uniform(lo, hi):
+        return lo + (hi - lo) * torch.rand(B, device=dev, generator=generator)
+
+    area = uniform(*scale) * H * W
+    aspect = torch.exp(uniform(math.log(ratio[0]), math.log(ratio[1])))
+    h = (area * aspect).sqrt().round().clamp(1, H).long()
+    w = (area / aspect).sqrt().round().clamp(1, W).long()
+    top = (uniform(0, 1) * (H - h + 1)).floor().long()
+    left = (uniform(0, 1) * (W - w + 1)).floor().long()
+    chosen = torch.rand(B, device=dev, generator=generator) < p
+    rows, cols = torch.arange(H, device=dev), torch.arange(W, device=dev)
+    inside_rows = (rows >= top[:, None]) & (rows < (top + h)[:, None])  # [B, H]
+    inside_cols = (cols >= left[:, None]) & (cols < (left + w)[:, None])  # [B, W]
+    mask = inside_rows[:, None, :, None] & inside_cols[:, None, None, :] & _per_image(chosen)  # [B, 1, H, W]
+    noise = torch.randn(x.shape, device=dev, generator=generator, dtype=x.dtype)
+    return torch.where(mask, noise, x)
+
+
+def mixup(x: torch.Tensor, targets: torch.Tensor, lam: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mixup: image b becomes ``lam * x[b] + (1 - lam) * x[B-1-b]`` (its partner in the reversed batch),
+    its target the same mixture of the two targets.
+
+    Shapes: x float [B, C, H, W], targets float [B, K] (one-hot or already soft) -> the same shapes.
+    """
+    if not 0 <= lam <= 1:
+        raise ValueError(f"mixup: lam must lie in [0, 1], got {lam}")
+    return lam * x + (1 - lam) * x.flip(0), lam * targets + (1 - lam) * targets.flip(0)
+
+
+def cutmix(x: torch.Tensor, targets: torch.Tensor, lam: float,
+           center: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """CutMix: the same box of every image is replaced by its partner's (the reversed batch). The box
+    has sides sqrt(1 - lam) * (H, W), is centred at ``center`` (fractions of H and W) and clipped to
+    the image; the targets are mixed by the area really pasted.
+
+    Returns:
+        x [B, C, H, W], targets [B, K], and the weight of each image's own target
+        (1 - box area / image area, equal to ``lam`` unless the box was clipped).
+    """
+    if not 0 <= lam <= 1:
+        raise ValueError(f"cutmix: lam must lie in [0, 1], got {lam}")
+    H, W = x.shape[-2:]
+    cut_h, cut_w = round(H * math.sqrt(1 - lam)), round(W * math.sqrt(1 - lam))
+    cy, cx = round(center[0] * H), round(center[1] * W)
+    y0, y1 = max(cy - cut_h // 2, 0), min(cy - cut_h // 2 + cut_h, H)
+    x0, x1 = max(cx - cut_w // 2, 0), min(cx - cut_w // 2 + cut_w, W)
+    out = x.clone()
+    out[:, :, y0:y1, x0:x1] = x.flip(0)[:, :, y0:y1, x0:x1]
+    kept = 1 - (y1 - y0) * (x1 - x0) / (H * W)
+    return out, kept * targets + (1 - kept) * targets.flip(0), kept
+
+
+@dataclass(frozen=True)
+class BatchAugment:
+    """The augmentations of a training recipe, for :class:`swin_edu.data.DeviceLoader`.
+
+    Args:
+        crop_padding: random crop with this zero padding (0: no crop); see ``random_crop_flip``.
+        flip: random horizontal flip.
+        trivial_augment: :func:`trivial_augment` after crop and flip.
+        erasing: probability of :func:`random_erasing` per image (0: off).
+        mixup_alpha, cutmix_alpha: Beta(alpha, alpha) for the mixing ratio of :func:`mixup` and
+            :func:`cutmix` (0: off). With both on, each batch gets one of them, at even odds.
+        num_classes: length of the soft targets that mixing produces.
+    """
+
+    crop_padding: int = 4
+    flip: bool = True
+    trivial_augment: bool = False
+    erasing: float = 0.0
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+    num_classes: int = 10
+
+    @property
+    def mixes(self) -> bool:
+        """Whether batches get soft targets [B, K] instead of class indices [B]."""
+        return self.mixup_alpha > 0 or self.cutmix_alpha > 0
+
+    def pixels(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The uint8 stage: crop, flip, TrivialAugment. uint8 [B, 3, H, W] -> uint8 [B, 3, H, W]."""
+        from .data import random_crop_flip  # data imports this module
+
+        if self.crop_padding or self.flip:
+            images = random_crop_flip(images, generator, self.crop_padding, self.flip)
+        if self.trivial_augment:
+            images = trivial_augment(images, generator)
+        return images
+
+    def batch(self, x: torch.Tensor, labels: torch.Tensor,
+              generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """The float stage, after normalisation: erasing, then mixup or cutmix.
+
+        Shapes: x float [B, 3, H, W], labels int64 [B] -> x [B, 3, H, W] and labels [B], or soft
+        targets float [B, K] when mixing."""
+        if self.erasing:
+            x = random_erasing(x, generator, self.erasing)
+        if not self.mixes:
+            return x, labels
+        targets = F.one_hot(labels, self.num_classes).to(x.dtype)
+        use_cutmix = self.cutmix_alpha > 0 and (self.mixup_alpha == 0 or torch.rand(()).item() < 0.5)
+        alpha = self.cutmix_alpha if use_cutmix else self.mixup_alpha
+        lam = torch.distributions.Beta(alpha, alpha).sample().item()  # global CPU generator: no device sync
+        if use_cutmix:
+            x, targets, _ = cutmix(x, targets, lam, tuple(torch.rand(2).tolist()))
+            return x, targets
+        return mixup(x, targets, lam)
