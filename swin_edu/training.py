@@ -5,17 +5,19 @@ The recipe is the one Swin was trained with, scaled down:
 - AdamW; weight decay on weight matrices only (not on norms, biases and the relative position
   bias tables, whose values are meaningful as they are);
 - learning rate: linear warm-up, then a cosine decay to 0, updated every step;
-- cross-entropy with label smoothing;
+- cross-entropy with label smoothing, on class indices or on the soft targets of mixup / cutmix;
 - bf16 autocast on CUDA (fp32 on the CPU, where autocast brings no speed), optional ``torch.compile``;
-- after every epoch: test loss and accuracy, a line of log, and a checkpoint written atomically,
-  from which ``resume=True`` continues bit for bit where the run stopped.
+- after every epoch: test loss and accuracy, a line of log, a callback (e.g. to write the history to
+  disk), and every ``checkpoint_every`` epochs a checkpoint written atomically, from which
+  ``resume=True`` continues bit for bit where the run stopped;
+- optionally a time budget: the number of epochs is fitted to it once the speed is known.
 """
 from __future__ import annotations
 
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -25,9 +27,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 __all__ = ["param_groups", "warmup_cosine", "resolve_bf16", "predict", "evaluate", "confusion_matrix", "fit",
-           "save_checkpoint", "load_checkpoint"]
+           "epochs_for_budget", "save_checkpoint", "load_checkpoint"]
 
-HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "epoch_time")
+HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "train_time", "eval_time", "epoch_time")
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -136,7 +138,10 @@ def _set_rng_state(state: dict, loader) -> None:
 
 
 def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smoothing, bar) -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean training loss, training accuracy on the augmented batches)."""
+    """One pass over ``loader``; returns (mean training loss, training accuracy on the augmented batches).
+
+    Targets are class indices [B] or soft targets [B, K] (mixup / cutmix: a prediction counts as
+    correct when it is the target's largest class)."""
     model.train()
     total_loss = torch.zeros((), device=device)  # summed on the device: no sync per step
     correct = torch.zeros((), device=device)
@@ -151,7 +156,7 @@ def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smooth
         optimizer.step()
         scheduler.step()
         total_loss += loss.detach() * len(y)
-        correct += (logits.argmax(1) == y).sum()
+        correct += (logits.argmax(1) == (y.argmax(1) if y.dim() == 2 else y)).sum()
         seen += len(y)
         bar.update()
         if step % 20 == 0:
@@ -159,37 +164,80 @@ def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smooth
     return total_loss.item() / seen, correct.item() / seen
 
 
+def _sync(device: torch.device) -> None:
+    """Wait for the GPU, so that a clock read afterwards measures the work queued before."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def epochs_for_budget(history: dict[str, list[float]], elapsed: float, time_budget: float, epochs: int,
+                      margin: float = 0.97) -> int:
+    """How many epochs fit in ``time_budget`` seconds, at most ``epochs``, judged from a run so far.
+
+    The next epochs are assumed to take as long as the last one (the first one includes compilation
+    and warm-up, so call this after the second); ``margin`` keeps a little time in reserve.
+
+    Args:
+        history: :func:`fit`'s history of the epochs done so far ("epoch_time", seconds).
+        elapsed: seconds since the run started (compilation included).
+        time_budget: seconds the whole run may take.
+        epochs: the most epochs wanted.
+    """
+    done = len(history["epoch_time"])
+    per_epoch = history["epoch_time"][-1]
+    more = math.floor(max(0.0, time_budget * margin - elapsed) / per_epoch)
+    return max(done, min(epochs, done + more))
+
+
 def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iterable | None = None, *,
         lr: float = 1e-3, weight_decay: float = 0.05, warmup_epochs: float = 1, label_smoothing: float = 0.1,
         bf16: bool = True, compile: bool = False, checkpoint: str | os.PathLike | None = None,
-        resume: bool = False, progress: bool = True) -> dict[str, list[float]]:
+        checkpoint_every: int = 1, resume: bool = False, time_budget: float | None = None,
+        on_epoch_end: Callable[[dict[str, list[float]], int], None] | None = None,
+        progress: bool = True) -> dict[str, list[float]]:
     """Train ``model`` (already on its device) for ``epochs`` epochs.
 
     Args:
         model: the classifier; batches are moved to the device of its parameters.
-        train_loader: yields (images [B, 3, H, W], labels [B]); e.g. :class:`swin_edu.data.DeviceLoader`,
-            whose ``generator`` state is checkpointed too.
-        epochs: total number of epochs (also when resuming).
+        train_loader: yields (images [B, 3, H, W], targets): class indices [B] or soft targets [B, K];
+            e.g. :class:`swin_edu.data.DeviceLoader`, whose ``generator`` state is checkpointed too.
+        epochs: total number of epochs (also when resuming); with ``time_budget``, the most epochs.
         test_loader: evaluated after every epoch (None: no test columns are filled).
         lr: peak learning rate, reached after ``warmup_epochs`` (fractions allowed).
         weight_decay: AdamW decay of the weight matrices (see :func:`param_groups`).
         label_smoothing: of the training loss.
         bf16: bf16 autocast where it pays (CUDA with bf16 support, see :func:`resolve_bf16`).
         compile: train through ``torch.compile(model)`` (evaluation stays eager).
-        checkpoint: file written after every epoch (model, optimizer, schedule, epoch, RNG states, history).
+        checkpoint: file written every ``checkpoint_every`` epochs and after the last one (model,
+            optimizer, schedule, epoch, planned epochs, RNG states, history).
+        checkpoint_every: epochs between checkpoints.
         resume: continue from ``checkpoint`` if it exists (same arguments as the interrupted run).
+        time_budget: seconds this call may take. After the second epoch the number of epochs is set
+            to what fits (:func:`epochs_for_budget`, at most ``epochs``) and the cosine ends there; keep
+            ``warmup_epochs`` >= 2 so that the schedule does not bend. Before each later epoch (also of a
+            resumed run, which keeps its plan), training stops if that epoch would end past the budget
+            (a guard: the learning rate is then not yet 0).
+        on_epoch_end: called as ``on_epoch_end(history, epochs)`` after every epoch (``epochs``: the
+            planned total), e.g. to write the history to disk as the run goes.
         progress: a tqdm progress bar per epoch (also switched off by ``TQDM_DISABLE=1``).
 
     Returns:
-        history: lists with one float per epoch under "train_loss", "train_acc", "test_loss",
-        "test_acc" and "epoch_time" (seconds, training + evaluation).
+        history: lists with one float per epoch done: "train_loss", "train_acc", "test_loss", "test_acc",
+        "lr" (at the epoch's last step), "train_time" and "eval_time" (seconds) and "epoch_time" (seconds,
+        training + evaluation).
     """
+    if epochs < 1 or checkpoint_every < 1:
+        raise ValueError(f"epochs and checkpoint_every must be >= 1, got {epochs} and {checkpoint_every}")
+    if time_budget is not None and time_budget <= 0:
+        raise ValueError(f"time_budget must be a positive number of seconds, got {time_budget}")
+    t_start = time.perf_counter()
     device = _device(model)
     steps_per_epoch = len(train_loader)
     optimizer = torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, fused=device.type == "cuda")
-    schedule = partial(warmup_cosine, warmup_steps=max(1, round(warmup_epochs * steps_per_epoch)),
-                       total_steps=epochs * steps_per_epoch)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    warmup_steps = max(1, round(warmup_epochs * steps_per_epoch))
+    plan = {"epochs": epochs}  # the schedule reads the planned total, which a time budget may lower
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: warmup_cosine(step, warmup_steps, plan["epochs"] * steps_per_epoch))
     history = {key: [] for key in HISTORY_KEYS}
     start = 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
@@ -198,23 +246,45 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         _set_rng_state(state["rng"], train_loader)
-        start, history = state["epoch"], state["history"]
+        start, history, plan["epochs"] = state["epoch"], state["history"], state["epochs"]
     train_model = torch.compile(model) if compile else model
 
-    for epoch in range(start, epochs):
-        t0 = time.perf_counter()
-        bar_options = {} if progress else {"disable": True}  # {}: tqdm's default, which TQDM_DISABLE can switch off
-        with tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}", leave=False, **bar_options) as bar:
-            train_loss, train_acc = _train_epoch(train_model, train_loader, optimizer, scheduler, device, bf16,
-                                                 label_smoothing, bar)
-        test_loss, test_acc = evaluate(model, test_loader, bf16) if test_loader is not None else (math.nan,) * 2
-        for key, value in zip(HISTORY_KEYS, (train_loss, train_acc, test_loss, test_acc, time.perf_counter() - t0)):
-            history[key].append(value)
+    def save(epoch: int) -> None:
         if checkpoint is not None:
             save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                         "scheduler": scheduler.state_dict(), "epoch": epoch + 1,
-                                         "rng": _rng_state(train_loader), "history": history})
+                                         "scheduler": scheduler.state_dict(), "epoch": epoch,
+                                         "epochs": plan["epochs"], "rng": _rng_state(train_loader),
+                                         "history": history})
+
+    epoch = start
+    while epoch < plan["epochs"]:
+        elapsed = time.perf_counter() - t_start
+        if time_budget is not None and epoch > start and elapsed + history["epoch_time"][-1] > time_budget:
+            tqdm.write(f"time budget: {elapsed:.0f} s of {time_budget:.0f} s used, another epoch would not fit; "
+                       f"stopping after {epoch} of {plan['epochs']} epochs")
+            if epoch % checkpoint_every:
+                save(epoch)
+            break
+        t0 = time.perf_counter()
+        bar_options = {} if progress else {"disable": True}  # {}: tqdm's default, which TQDM_DISABLE can switch off
+        with tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{plan['epochs']}", leave=False, **bar_options) as bar:
+            train_loss, train_acc = _train_epoch(train_model, train_loader, optimizer, scheduler, device, bf16,
+                                                 label_smoothing, bar)
+        _sync(device)
+        t1 = time.perf_counter()
+        test_loss, test_acc = evaluate(model, test_loader, bf16) if test_loader is not None else (math.nan,) * 2
+        t2 = time.perf_counter()
+        epoch += 1
+        values = (train_loss, train_acc, test_loss, test_acc, optimizer.param_groups[0]["lr"], t1 - t0, t2 - t1, t2 - t0)
+        for key, value in zip(HISTORY_KEYS, values):
+            history[key].append(value)
+        if time_budget is not None and start == 0 and epoch == 2:
+            plan["epochs"] = epochs_for_budget(history, t2 - t_start, time_budget, plan["epochs"])
+        if epoch % checkpoint_every == 0 or epoch == plan["epochs"]:
+            save(epoch)
         test = f" | test loss {test_loss:.3f} acc {test_acc:.3f}" if test_loader is not None else ""
-        tqdm.write(f"epoch {epoch + 1:3d}/{epochs}: train loss {train_loss:.3f} acc {train_acc:.3f}{test} | "
+        tqdm.write(f"epoch {epoch:3d}/{plan['epochs']}: train loss {train_loss:.3f} acc {train_acc:.3f}{test} | "
                    f"{history['epoch_time'][-1]:.1f} s")
+        if on_epoch_end is not None:
+            on_epoch_end(history, plan["epochs"])
     return history

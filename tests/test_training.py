@@ -10,7 +10,8 @@ import torch
 from swin_edu import swin_cifar
 from swin_edu import training
 from swin_edu.data import DeviceLoader
-from swin_edu.training import (evaluate, fit, load_checkpoint, param_groups, predict, resolve_bf16,
+from swin_edu.augment import BatchAugment
+from swin_edu.training import (epochs_for_budget, evaluate, fit, load_checkpoint, param_groups, predict, resolve_bf16,
                                save_checkpoint, warmup_cosine)
 
 
@@ -122,7 +123,7 @@ def test_resume_gives_identical_weights(tmp_path):
         fit(tiny_model(), InterruptAt(train, epoch=1), 3, test, checkpoint=path, **options)
     state = load_checkpoint(path)  # weights_only=True: tensors, numbers and lists only
     assert state["epoch"] == 1 and len(state["history"]["train_loss"]) == 1
-    assert set(state) == {"model", "optimizer", "scheduler", "epoch", "rng", "history"}
+    assert set(state) == {"model", "optimizer", "scheduler", "epoch", "epochs", "rng", "history"}
 
     # a new process: another initialisation, another loader seed, another global RNG state
     torch.manual_seed(123)
@@ -207,3 +208,63 @@ def test_gpu_recipe_model_trains_on_cpu():
                   lr=1e-3, warmup_epochs=1, bf16=True, progress=False)
     assert all(math.isfinite(v[0]) for v in history.values())
     assert not torch.equal(before, model.head.weight)
+
+
+def test_fit_on_soft_targets_of_mixup_and_cutmix():
+    x, y = tiny_data()
+    train = DeviceLoader(x, y, 32, train=True, augment=BatchAugment(mixup_alpha=0.8, cutmix_alpha=1.0), seed=0)
+    assert next(iter(train))[1].shape == (32, 10)
+    torch.manual_seed(0)
+    history = fit(tiny_model(), train, 3, DeviceLoader(x[:64], y[:64], 32, train=False), lr=3e-3,
+                  warmup_epochs=0.5, progress=False)
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["test_acc"][-1] > 0.3 and 0 <= history["train_acc"][-1] <= 1
+
+
+def test_bf16_autocast_path_runs_on_cpu(monkeypatch):
+    """The CUDA branch of fit (bf16 autocast around forward and loss) exercised on the CPU."""
+    monkeypatch.setattr(training, "resolve_bf16", lambda device, bf16=True: bool(bf16))
+    seen = []
+    model = tiny_model()
+    model.head.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    x, y = tiny_data(64)
+    history = fit(model, DeviceLoader(x, y, 32, train=True), 1, DeviceLoader(x, y, 32, train=False),
+                  progress=False)
+    assert set(seen) == {torch.bfloat16} and math.isfinite(history["train_loss"][0])
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
+    logits, _ = predict(model, DeviceLoader(x, y, 32, train=False))
+    assert logits.dtype == torch.float32  # predict returns float32 whatever autocast computed in
+
+
+def test_history_has_lr_and_times_and_callback(tmp_path):
+    x, y = tiny_data(64)
+    calls = []
+    history = fit(tiny_model(), DeviceLoader(x, y, 32, train=True), 4, DeviceLoader(x, y, 32, train=False),
+                  lr=1e-3, warmup_epochs=1, checkpoint=tmp_path / "c.pt", checkpoint_every=3, progress=False,
+                  on_epoch_end=lambda h, epochs: calls.append((len(h["train_loss"]), epochs)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert history["lr"][0] == pytest.approx(1e-3)  # end of the warm-up epoch
+    assert history["lr"][1] > history["lr"][2] > history["lr"][3] == pytest.approx(0, abs=1e-12)
+    for t, e, total in zip(history["train_time"], history["eval_time"], history["epoch_time"]):
+        assert 0 < t and 0 < e and total == pytest.approx(t + e, rel=0.05, abs=0.05)
+    assert load_checkpoint(tmp_path / "c.pt")["epoch"] == 4  # after epoch 3, and after the last one
+
+
+def test_epochs_for_budget():
+    history = {"epoch_time": [10.0, 2.0]}  # compilation in the first epoch
+    assert epochs_for_budget(history, elapsed=12, time_budget=30, epochs=100) == 2 + 8  # (29.1 - 12) / 2
+    assert epochs_for_budget(history, elapsed=12, time_budget=30, epochs=5) == 5  # at most what was asked
+    assert epochs_for_budget(history, elapsed=40, time_budget=30, epochs=100) == 2  # never fewer than done
+
+
+def test_time_budget_fits_epochs_and_stops():
+    x, y = tiny_data(64)
+    make = lambda: DeviceLoader(x, y, 32, train=True)  # noqa: E731
+    unlimited = fit(tiny_model(), make(), 3, time_budget=1e6, progress=False)
+    assert len(unlimited["train_loss"]) == 3  # a generous budget changes nothing
+    tight = fit(tiny_model(), make(), 50, time_budget=1e-3, progress=False)
+    assert len(tight["train_loss"]) == 1  # the guard stops before an epoch that cannot fit
+    with pytest.raises(ValueError, match="time_budget"):
+        fit(tiny_model(), make(), 1, time_budget=0)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(tiny_model(), make(), 0)
