@@ -4,20 +4,27 @@
     python -m swin_edu.bench --config cifar  # one configuration
     python -m swin_edu.bench --smoke         # one tiny iteration (what the test runs)
     python -m swin_edu.bench --profile       # where a training step spends its time, per op
+    python -m swin_edu.bench --json bench.json --time-limit 160   # what scripts/gpu_run.sh runs
 
-For each configuration it measures training throughput (forward + backward + AdamW step, img/s),
+First it checks that the two models give the same logits on the device (float32, TF32 off). Then,
+for each configuration, it measures training throughput (forward + backward + AdamW step, img/s),
 inference throughput (eval, no grad, img/s) and peak memory of a training step, running the two
 models interleaved for several rounds after a warm-up and printing medians and the ratio
-swin_edu / timm. On CUDA it runs in bf16 autocast, without and with ``torch.compile``.
-Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA, and on the CPU (Linux) the peak
-resident set (VmHWM) of a fresh subprocess that runs only that model's training steps, above its
-resident set before the first step. Next to it the bench prints the bytes of activations saved for
-backward, an exact figure that does not depend on the allocator.
+swin_edu / timm. On CUDA it runs in bf16 autocast, without and with ``torch.compile`` (the warm-up
+time, compilation included, is printed too). Peak memory on CUDA is what one model's training step
+allocates at its peak (``torch.cuda.max_memory_allocated`` during the step, above what was allocated
+before it) plus that model's parameters and AdamW state: what the model would need alone on the GPU.
+On the CPU (Linux) it is the peak resident set (VmHWM) of a fresh subprocess that runs only that
+model's training steps, above its resident set before the first step. Next to it the bench prints the
+bytes of activations saved for backward, an exact figure that does not depend on the allocator.
+With ``--time-limit`` the measurements that would start after that many seconds are skipped (said
+so in the output); with ``--json`` every result is written to a file as soon as it is measured.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -97,8 +104,15 @@ def time_steps(step, x, y, iters: int, device: str) -> float:
     return iters * x.shape[0] / (time.perf_counter() - start)
 
 
-def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, iters: int, rounds: int):
-    """img/s of (swin_edu, timm) in every round, measured interleaved: two lists of ``rounds`` floats."""
+def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, iters: int,
+               rounds: int) -> dict:
+    """Throughput of swin_edu and timm, measured interleaved.
+
+    Returns:
+        dict with "img_s": two lists of ``rounds`` img/s (swin_edu, timm); "warmup_s": seconds of the
+        two warm-up steps of each model (compilation included); on CUDA in training mode also
+        "memory_mib": peak memory of each model's training step (see the module docstring).
+    """
     ours, theirs = build_pair(config, device)
     x, y = fake_batch(config, batch, device)
     steps = []
@@ -107,29 +121,55 @@ def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, 
         if compiled:
             model = torch.compile(model)
         steps.append((make_train_step if mode == "train" else make_infer_step)(model, device))
-    for step in steps:  # warm-up (and compilation)
-        time_steps(step, x, y, 2, device)
-    results = ([], [])
+    warmup = [2 * batch / time_steps(step, x, y, 2, device) for step in steps]  # and compilation
+    out = {"img_s": ([], []), "warmup_s": warmup}
     for _ in range(rounds):
         for i, step in enumerate(steps):
-            results[i].append(time_steps(step, x, y, iters, device))
-    return results
+            out["img_s"][i].append(time_steps(step, x, y, iters, device))
+    if device == "cuda" and mode == "train":
+        out["memory_mib"] = [_cuda_step_peak(step, model, x, y) for step, model in zip(steps, (ours, theirs))]
+    return out
 
 
-def peak_memory(config: str, device: str, which: int, compiled: bool, batch: int, repeats: int = 3) -> float:
-    """Peak memory (MiB) of a training step of model ``which`` (0 swin_edu, 1 timm); on the CPU the
-    median of ``repeats`` fresh processes."""
-    if device == "cuda":
-        model = build_pair(config, "cpu")[which].to(device)  # only this model on the GPU
-        model = torch.compile(model) if compiled else model
-        x, y = fake_batch(config, batch, device)
-        step = make_train_step(model, device)
-        step(x, y)
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        step(x, y)
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2**20
+def _cuda_step_peak(step, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """MiB that ``model`` needs on the GPU for a training step: the step's peak allocation above what
+    was allocated before it, plus the model's parameters and its two AdamW moments (3x the weights;
+    the gradients are freed between steps and counted in the peak)."""
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    step(x, y)
+    torch.cuda.synchronize()
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return (torch.cuda.max_memory_allocated() - before + 3 * weights) / 2**20
+
+
+def logits_difference(config: str, device: str, batch: int = 8) -> dict:
+    """Largest |logit difference| between swin_edu and timm on ``device`` for random images, in float32
+    (TF32 off) and under bf16 autocast on CUDA, and whether the predicted classes agree.
+
+    Returns:
+        dict with "fp32" (float), "bf16" (float or None on the CPU), "same_argmax" (bool, float32)."""
+    ours, theirs = (m.eval() for m in build_pair(config, device))
+    x, _ = fake_batch(config, batch, device)
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        with torch.no_grad():
+            a, b = ours(x), theirs(x)
+            result = {"fp32": (a - b).abs().max().item(), "bf16": None,
+                      "same_argmax": bool((a.argmax(1) == b.argmax(1)).all())}
+            if device == "cuda":
+                with _autocast(device):
+                    result["bf16"] = (ours(x).float() - theirs(x).float()).abs().max().item()
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    return result
+
+
+def peak_memory(config: str, which: int, batch: int, repeats: int = 3) -> float:
+    """Peak memory (MiB) of a training step of model ``which`` (0 swin_edu, 1 timm) on the CPU: the
+    median of ``repeats`` fresh processes (on CUDA, :func:`throughput` measures it)."""
     args = [sys.executable, "-m", "swin_edu.bench", "--_memory", json.dumps([config, which, batch])]
     runs = [float(subprocess.run(args, check=True, capture_output=True, text=True).stdout.split()[-1])
             for _ in range(repeats)]
@@ -216,8 +256,20 @@ def _memory_child(config: str, which: int, batch: int) -> None:
     print((_status_kib("VmHWM") - before) / 1024)
 
 
-def main(argv=None) -> list[dict]:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _write_json(path: str | None, result: dict) -> None:
+    if path:
+        tmp = f"{path}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(tmp, path)  # a timeout never leaves half a file
+
+
+def main(argv=None) -> dict:
+    """Run the benchmark (see the module docstring). Returns what ``--json`` writes: "environment",
+    "logits" (per configuration, :func:`logits_difference`), "rows" (one per configuration and
+    compile setting: img/s per round for "train" and "infer", "warmup_s", "memory" and "saved" in MiB,
+    swin_edu first) and "skipped" (what the time limit left out)."""
+    p = argparse.ArgumentParser(prog="python -m swin_edu.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", choices=[*CONFIGS, "all"], default="all")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--iters", type=int, default=5, help="steps per timed round")
@@ -225,33 +277,54 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--batch", type=int, default=None, help="override the batch size")
     p.add_argument("--smoke", action="store_true", help="one tiny iteration, to check the script runs")
     p.add_argument("--profile", action="store_true", help="print where a training step spends its time")
+    p.add_argument("--json", default=None, help="write the results to this file as they come")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="skip the measurements that would start after this many seconds")
     p.add_argument("--_memory", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._memory:
         _memory_child(*json.loads(args._memory))
-        return []
+        return {}
     if args.smoke:
         args.iters, args.rounds, args.batch = 1, 1, args.batch or 2
+    start = time.perf_counter()
     configs = list(CONFIGS) if args.config == "all" else [args.config]
     dtype = "bf16 autocast" if args.device == "cuda" else "float32"
-    print(f"device {args.device} ({torch.cuda.get_device_name() if args.device == 'cuda' else 'CPU'}), "
-          f"{dtype}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    rows = []
+    name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
+    print(f"device {args.device} ({name}), {dtype}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    result = {"environment": {"device": args.device, "name": name, "dtype": dtype, "torch": torch.__version__,
+                              "threads": torch.get_num_threads()}, "logits": {}, "rows": [], "skipped": []}
+    for config in configs:
+        result["logits"][config] = diff = logits_difference(config, args.device)
+        bf16 = f", bf16 autocast {diff['bf16']:.2e}" if diff["bf16"] is not None else ""
+        print(f"{config}: logits swin_edu - timm, max |difference|: float32 {diff['fp32']:.2e}{bf16}; "
+              f"same predicted classes: {diff['same_argmax']}")
+    _write_json(args.json, result)
     for config in configs:
         batch = args.batch or CONFIGS[config]["batch"][args.device]
         if args.profile:
             _print_profile(config, batch, where_time_goes(config, args.device, batch, 1 if args.smoke else 3))
         for compiled in ([False, True] if args.device == "cuda" and not args.smoke else [False]):
+            label = f"{config} batch {batch}{' compiled' if compiled else ''}"
+            if args.time_limit is not None and time.perf_counter() - start > args.time_limit:
+                print(f"{label:28s} skipped: past the time limit of {args.time_limit:.0f} s")
+                result["skipped"].append(label)
+                continue
             row = dict(config=config, batch=batch, compiled=compiled)
             for mode in ("train", "infer"):
-                row[mode] = throughput(config, args.device, mode, compiled, batch, args.iters, args.rounds)
-            repeats = 1 if args.smoke else 3
-            row["memory"] = tuple(peak_memory(config, args.device, i, compiled, batch, repeats) for i in (0, 1))
+                measured = throughput(config, args.device, mode, compiled, batch, args.iters, args.rounds)
+                row[mode], row[f"{mode}_warmup_s"] = measured["img_s"], measured["warmup_s"]
+                if "memory_mib" in measured:
+                    row["memory"] = tuple(measured["memory_mib"])
+            if "memory" not in row:
+                row["memory"] = tuple(peak_memory(config, i, batch, 1 if args.smoke else 3) for i in (0, 1))
             x, y = fake_batch(config, batch, args.device)
             row["saved"] = tuple(saved_activations_mib(m, x, y) for m in build_pair(config, args.device))
-            rows.append(row)
+            result["rows"].append(row)
             _print_row(row)
-    return rows
+            _write_json(args.json, result)
+    print(f"bench done in {time.perf_counter() - start:.0f} s")
+    return result
 
 
 def _print_row(row: dict) -> None:
@@ -259,9 +332,10 @@ def _print_row(row: dict) -> None:
     for mode in ("train", "infer"):
         ours, theirs = row[mode]
         ratios = [a / b for a, b in zip(ours, theirs)]
+        warm = row[f"{mode}_warmup_s"]
         print(f"{name:28s} {mode:5s}  swin_edu {statistics.median(ours):9.1f} img/s   "
               f"timm {statistics.median(theirs):9.1f} img/s   ratio {statistics.median(ratios):.2f} "
-              f"(rounds {min(ratios):.2f}-{max(ratios):.2f})")
+              f"(rounds {min(ratios):.2f}-{max(ratios):.2f})   warm-up {warm[0]:.1f} / {warm[1]:.1f} s")
     ours, theirs = row["memory"]
     print(f"{name:28s} peak memory of a training step: swin_edu {ours:.0f} MiB, timm {theirs:.0f} MiB, "
           f"ratio {ours / max(theirs, 1e-9):.2f}")

@@ -1,15 +1,33 @@
 """The benchmark script runs (one tiny iteration); its timings are printed, never asserted."""
+import json
+
 import torch
 
 from swin_edu import bench
 
 
-def test_bench_smoke(capsys):
-    rows = bench.main(["--smoke", "--config", "cifar", "--profile"])
+def test_bench_smoke(capsys, tmp_path):
+    result = bench.main(["--smoke", "--config", "cifar", "--profile", "--json", str(tmp_path / "b.json")])
+    rows = result["rows"]
     assert len(rows) == 1 and rows[0]["config"] == "cifar"
     assert all(v > 0 for mode in ("train", "infer") for per_model in rows[0][mode] for v in per_model)
     out = capsys.readouterr().out
-    assert "ratio" in out and "matmul" in out and "saved for backward" in out
+    assert "ratio" in out and "matmul" in out and "saved for backward" in out and "logits" in out
+    written = json.loads((tmp_path / "b.json").read_text())
+    assert written["rows"][0]["train"] == [list(r) for r in rows[0]["train"]]
+    assert written["logits"]["cifar"]["fp32"] < 1e-4 and written["logits"]["cifar"]["same_argmax"]
+
+
+def test_bench_time_limit_skips_and_still_writes(tmp_path, capsys):
+    result = bench.main(["--smoke", "--config", "cifar", "--time-limit", "0", "--json", str(tmp_path / "b.json")])
+    assert result["rows"] == [] and result["skipped"] == ["cifar batch 2"]
+    assert "skipped" in capsys.readouterr().out
+    assert json.loads((tmp_path / "b.json").read_text())["logits"]["cifar"]["bf16"] is None  # CPU: no bf16
+
+
+def test_logits_difference_is_small():
+    diff = bench.logits_difference("cifar", "cpu", batch=2)
+    assert diff["fp32"] < 1e-4 and diff["same_argmax"] and diff["bf16"] is None
 
 
 def test_bench_builds_identical_models():
