@@ -267,8 +267,8 @@ def _write_json(path: str | None, result: dict) -> None:
 def main(argv=None) -> dict:
     """Run the benchmark (see the module docstring). Returns what ``--json`` writes: "environment",
     "logits" (per configuration, :func:`logits_difference`), "rows" (one per configuration and
-    compile setting: img/s per round for "train" and "infer", "warmup_s", "memory" and "saved" in MiB,
-    swin_edu first) and "skipped" (what the time limit left out)."""
+    compile setting: img/s per round for "train" and "infer", their "..._warmup_s", "memory" and "saved"
+    in MiB, swin_edu first), "skipped" (what the time limit left out) and "seconds" (wall clock)."""
     p = argparse.ArgumentParser(prog="python -m swin_edu.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", choices=[*CONFIGS, "all"], default="all")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -323,7 +323,9 @@ def main(argv=None) -> dict:
             result["rows"].append(row)
             _print_row(row)
             _write_json(args.json, result)
-    print(f"bench done in {time.perf_counter() - start:.0f} s")
+    result["seconds"] = time.perf_counter() - start
+    _write_json(args.json, result)
+    print(f"bench done in {result['seconds']:.0f} s")
     return result
 
 
