@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 from ..training import warmup_cosine
 
 __all__ = ["plot_augmentations", "plot_lr_schedule", "plot_learning_curves", "plot_confusion_matrix", "plot_predictions", "plot_attention_maps",
-           "plot_learned_bias"]
+           "plot_learned_bias", "plot_run_comparison"]
 
 
 def _to_hwc(image: torch.Tensor) -> np.ndarray:
@@ -26,7 +26,8 @@ def _to_hwc(image: torch.Tensor) -> np.ndarray:
     return image.permute(1, 2, 0).cpu().numpy()
 
 
-def plot_augmentations(originals: torch.Tensor, augmented: torch.Tensor) -> Figure:
+def plot_augmentations(originals: torch.Tensor, augmented: torch.Tensor,
+                       title: str = "random crop (zero padding 4) + horizontal flip") -> Figure:
     """One row per image: the original uint8 [n, 3, H, W], then k augmented versions [k, n, 3, H, W]."""
     k, n = augmented.shape[:2]
     fig, axes = plt.subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.3 * n), squeeze=False)
@@ -37,7 +38,7 @@ def plot_augmentations(originals: torch.Tensor, augmented: torch.Tensor) -> Figu
     axes[0, 0].set_title("original", fontsize=8)
     for j in range(1, k + 1):
         axes[0, j].set_title(f"draw {j}", fontsize=8)
-    fig.suptitle("random crop (zero padding 4) + horizontal flip", fontsize=9)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -71,6 +72,23 @@ def plot_learning_curves(history: dict[str, Sequence[float]]) -> Figure:
     ax_acc.set(xlabel="epoch", ylabel="top-1 accuracy", title="accuracy", ylim=(0, 1))
     for ax in (ax_loss, ax_acc):
         ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_run_comparison(runs: dict[str, dict[str, Sequence[float]]]) -> Figure:
+    """Test accuracy of several runs (label -> ``fit`` history), per epoch and against minutes of wall
+    clock (training + evaluation), side by side: runs of different lengths on one figure."""
+    fig, (ax_epoch, ax_time) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for label, history in runs.items():
+        acc = np.asarray(history["test_acc"])
+        ax_epoch.plot(np.arange(1, len(acc) + 1), acc, ".-", label=f"{label}: {acc[-1]:.1%}")
+        ax_time.plot(np.cumsum(history["epoch_time"]) / 60, acc, ".-", label=label)
+    ax_epoch.set(xlabel="epoch", ylabel="test top-1 accuracy", title="per epoch", ylim=(0, 1))
+    ax_time.set(xlabel="minutes (training + evaluation)", title="per minute", ylim=(0, 1))
+    for ax in (ax_epoch, ax_time):
+        ax.legend(fontsize=8, loc="lower right")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

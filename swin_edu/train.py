@@ -1,0 +1,233 @@
+"""Train a Swin on CIFAR-10 from the command line: the same recipe and the same ``fit`` as notebook 07.
+
+    python -m swin_edu.train --recipe cpu --out runs/cpu          # about 3 minutes on two cores
+    python -m swin_edu.train --recipe gpu --out runs/gpu          # one GPU, under 8 minutes
+    python -m swin_edu.train --recipe gpu --out runs/gpu --resume # continue an interrupted run
+
+The output folder receives, as the run goes (so that an interrupted run still leaves its history):
+history.json (per epoch: losses, accuracies, learning rate, seconds), run.json (recipe, device, torch,
+parameters, test set, wall clock split into data / compile / training / evaluation, images per
+second, accuracy), checkpoint.pt (the training state, for --resume), and at the end weights.pt (the
+model's state_dict, for ``swin_edu.load_weights``) and learning_curves.png. ``--weights-dir`` puts
+the two large files elsewhere, so that the output folder stays small enough to commit.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from . import swin_cifar
+from .data import DeviceLoader, data_dir, load_cifar10
+from .recipes import RECIPES, Recipe
+from .training import fit
+
+__all__ = ["main", "run", "wall_clock", "device_name", "test_set_name", "recorded_runs", "RESULTS"]
+
+#: where recorded runs are committed: one folder per run, holding run.json and history.json
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def device_name(device: torch.device) -> str:
+    """'NVIDIA H100 80GB HBM3' on CUDA; the processor and the number of threads on the CPU."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu} ({torch.get_num_threads()} threads)"
+
+
+def test_set_name(n: int) -> str:
+    """How to name the test set an accuracy was measured on: the full set or the subset built here."""
+    return "10,000-image test set" if n == 10_000 else f"{n:,}-image test subset"
+
+
+def wall_clock(history: dict[str, list[float]], steps_per_epoch: int, batch_size: int) -> dict:
+    """Split the seconds of a run's epochs into compilation (and warm-up), training and evaluation.
+
+    The first epoch pays for ``torch.compile`` and the GPU's warm-up: its training time above the
+    median of the other epochs' is counted as compilation. Images per second are those of a steady
+    epoch (the median), augmentation included.
+
+    Returns:
+        dict with "compile", "training", "evaluation" (seconds) and "images_per_second".
+    """
+    train = history["train_time"]
+    steady = statistics.median(train[1:]) if len(train) > 1 else train[0]
+    compile_s = max(0.0, train[0] - steady)
+    return {"compile": compile_s, "training": sum(train) - compile_s, "evaluation": sum(history["eval_time"]),
+            "images_per_second": steps_per_epoch * batch_size / steady}
+
+
+def recorded_runs(root: str | os.PathLike = RESULTS, device_type: str = "cuda") -> list[tuple[dict, dict]]:
+    """The runs recorded under ``root`` (any folder below it with run.json and history.json) on
+    ``device_type``, oldest first by their date: a list of (run.json, history.json) contents."""
+    runs = []
+    for path in Path(root).glob("**/run.json"):
+        if (path.parent / "history.json").is_file():
+            run = json.loads(path.read_text())
+            if run.get("device_type") == device_type:
+                runs.append((run, json.loads((path.parent / "history.json").read_text())))
+    return sorted(runs, key=lambda r: r[0]["date"])
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)  # a reader (or a timeout) never sees half a file
+
+
+def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: str | os.PathLike | None = None,
+        device: str | torch.device | None = None, weights_dir: str | os.PathLike | None = None,
+        resume: bool = False, seed: int = 0, progress: bool = True) -> dict:
+    """Train ``recipe`` on CIFAR-10 and write the output folder ``out`` (see the module docstring).
+
+    Args:
+        recipe: what to train and how (:mod:`swin_edu.recipes`).
+        out: the output folder (created).
+        name: the recipe's name, for run.json.
+        data: folder holding ``cifar-10-batches-py/`` (default: :func:`swin_edu.data.data_dir`).
+        device: default CUDA when available, else the CPU.
+        weights_dir: where checkpoint.pt and weights.pt go (default: ``out``).
+        resume: continue from the checkpoint if it exists.
+        seed: of the model's initialisation, the shuffling and the augmentation.
+        progress: tqdm bars.
+
+    Returns:
+        the content of run.json.
+    """
+    t_start = time.perf_counter()
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 matmuls outside autocast on tensor cores
+        torch.backends.cudnn.allow_tf32 = True
+    out = Path(out)
+    weights_dir = Path(weights_dir) if weights_dir is not None else out
+    for folder in (out, weights_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+
+    train_x, train_y = load_cifar10("train", data)
+    test_x, test_y = load_cifar10("test", data)
+    n = recipe.train_images or len(train_y)
+    train_loader = DeviceLoader(train_x[:n], train_y[:n], recipe.batch_size, train=True, augment=recipe.augment,
+                                device=device, seed=seed)
+    test_loader = DeviceLoader(test_x, test_y, 500, train=False, device=device)
+    data_seconds = time.perf_counter() - t_start
+
+    model = swin_cifar(**recipe.model).to(device)
+    info = {
+        "recipe": name, "settings": recipe.to_dict(), "status": "running",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "device": device_name(device), "device_type": device.type, "torch": torch.__version__, "python": platform.python_version(),
+        "git_commit": _git_commit(), "command": " ".join(sys.argv),
+        "parameters": sum(p.numel() for p in model.parameters()), "macs_per_image": model.flops(),
+        "train_images": n, "test_images": len(test_y), "test_set": test_set_name(len(test_y)),
+        "data_folder": str(data_dir(data)), "seconds": {"data": data_seconds},
+    }
+
+    def record(history: dict, epochs: int) -> None:
+        info.update(epochs_planned=epochs, epochs_done=len(history["train_loss"]),
+                    test_acc=history["test_acc"][-1], best_test_acc=max(history["test_acc"]))
+        info["seconds"].update(wall_clock(history, len(train_loader), recipe.batch_size))
+        info["seconds"]["total"] = time.perf_counter() - t_start
+        _write_json(out / "history.json", history)
+        _write_json(out / "run.json", info)
+
+    budget = None
+    if recipe.time_limit is not None:
+        reserve = 15.0  # final writing, figure, interpreter exit
+        budget = max(1.0, recipe.time_limit - (time.perf_counter() - t_start) - reserve)
+    history = fit(model, train_loader, recipe.epochs, test_loader, lr=recipe.lr, weight_decay=recipe.weight_decay,
+                  warmup_epochs=recipe.warmup_epochs, label_smoothing=recipe.label_smoothing,
+                  compile=recipe.compile, checkpoint=weights_dir / "checkpoint.pt", checkpoint_every=recipe.checkpoint_every,
+                  resume=resume, time_budget=budget, on_epoch_end=record, progress=progress)
+
+    torch.save(model.state_dict(), weights_dir / "weights.pt")
+    from .plotting import plot_learning_curves  # matplotlib only when it is needed
+
+    fig = plot_learning_curves(history)
+    fig.savefig(out / "learning_curves.png", dpi=100)
+    planned = info.get("epochs_planned", len(history["train_loss"]))  # not set if a resumed run had nothing left
+    record(history, planned)
+    info["status"] = "finished" if info["epochs_done"] == planned else "stopped by the time limit"
+    _write_json(out / "run.json", info)
+    s = info["seconds"]
+    print(f"{name}: {info['test_acc']:.1%} top-1 ({info['test_set']}) after {info['epochs_done']} epochs on "
+          f"{info['device']} | {s['images_per_second']:.0f} img/s | wall clock {s['total']:.0f} s = data "
+          f"{s['data']:.0f} + compile {s['compile']:.0f} + training {s['training']:.0f} + evaluation "
+          f"{s['evaluation']:.0f} + rest | {out}")
+    return info
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(
+        prog="python -m swin_edu.train", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a Swin on CIFAR-10 with one of the recipes of notebook 07 (swin_edu/recipes.py).",
+        epilog="recipes:\n" + "\n".join(
+            f"  {k:5s} {r.epochs} epochs{' (fitted to the time limit)' if r.time_limit else ''}, batch {r.batch_size}, "
+            f"lr {r.lr:g}, {'compiled' if r.compile else 'eager'}" for k, r in RECIPES.items())
+        + "\n\nexample: python -m swin_edu.train --recipe gpu --out runs/gpu")
+    p.add_argument("--recipe", choices=list(RECIPES), default=None,
+                   help="default: gpu when CUDA is available, else cpu")
+    p.add_argument("--out", required=True, help="output folder (history.json, run.json, weights, figure)")
+    p.add_argument("--data", default=None, help="folder holding cifar-10-batches-py/ (default: $SWIN_EDU_DATA, else data/)")
+    p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs (with a time limit: the most epochs)")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, help="override the recipe's peak learning rate")
+    p.add_argument("--train-images", type=int, help="train on the first N training images only")
+    p.add_argument("--time-limit", type=float,
+                   help="seconds the whole run may take, data and compilation included (0: no limit); "
+                        "the epochs are fitted to it and training stops before it")
+    p.add_argument("--no-compile", action="store_true", help="train without torch.compile")
+    p.add_argument("--weights-dir", help="folder for checkpoint.pt and weights.pt (default: OUT)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the weights folder")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    name = args.recipe or ("gpu" if torch.cuda.is_available() else "cpu")
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                 "train_images": args.train_images}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if args.time_limit is not None:
+        overrides["time_limit"] = args.time_limit or None
+    if args.no_compile:
+        overrides["compile"] = False
+    for key in ("epochs", "batch_size", "train_images"):
+        if overrides.get(key, 1) < 1:
+            p.error(f"--{key.replace('_', '-')} must be at least 1")
+    recipe = dataclasses.replace(RECIPES[name], **overrides)
+    try:
+        return run(recipe, args.out, name=name, data=args.data, device=args.device, weights_dir=args.weights_dir,
+                   resume=args.resume, seed=args.seed)
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
+        if isinstance(err, RuntimeError) and "download failed" not in str(err):
+            raise
+        p.exit(2, f"python -m swin_edu.train: error: {err}\n")
+
+
+if __name__ == "__main__":
+    main()
