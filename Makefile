@@ -35,3 +35,16 @@ notebooks: $(VENV)/.installed
 
 homework: $(VENV)/.installed
 	$(PY) scripts/make_homework.py
+
+# make gpu-data: copy the CIFAR-10 strips of ../shared/data/cifar10 into gpu_data/ (git-ignored) for scripts/gpu_run.sh
+# make gpu-run : the three steps of the GPU run on a machine with one CUDA GPU, into results/gpu-<date>/
+SHARED_CIFAR ?= ../shared/data/cifar10
+GPU_OUT ?= results/gpu-$(shell date -u +%F)
+.PHONY: gpu-data gpu-run
+
+gpu-data:
+	mkdir -p gpu_data
+	cp -r $(SHARED_CIFAR)/part1 $(SHARED_CIFAR)/part2 $(SHARED_CIFAR)/part3 $(SHARED_CIFAR)/build.py gpu_data/
+
+gpu-run:
+	bash scripts/gpu_run.sh all $(GPU_OUT)

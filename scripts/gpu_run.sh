@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The GPU run of issue 10, in three steps that each fit one 10-minute command on a bare machine with
+# one CUDA GPU and a Python that has torch, einops, matplotlib, tqdm and timm (no install, no Jupyter).
+#
+#   bash scripts/gpu_run.sh 0 OUT   # seconds:    environment report                 -> OUT/env.txt
+#   bash scripts/gpu_run.sh 1 OUT   # < 3 min:    swin_edu against timm on CUDA      -> OUT/bench.json, bench.log
+#   bash scripts/gpu_run.sh 2 OUT   # < 8 min:    build CIFAR-10, train the gpu recipe -> OUT/history.json,
+#                                   #             run.json, learning_curves.png, train.log
+#   bash scripts/gpu_run.sh all OUT # the three in a row (a machine without the 64 MiB limit)
+#
+# Data: $GPU_DATA (default gpu_data/, git-ignored) holds build.py and part1/ part2/ part3/ of
+# ../shared/data/cifar10, moved one part per step (each part is ~38 MB; a transfer takes 64 MiB).
+# Step 2 builds $GPU_DATA/built/cifar-10-batches-py from them (skipped when it exists).
+# Weights and training checkpoint go to $GPU_DATA/run/ (27 MB + 80 MB), not to OUT: OUT stays small
+# enough to come back and to be committed. Every step writes what it has as it goes, so a timeout
+# still leaves its files; a failing step never stops a later one.
+#
+# Settings (environment): PYTHON (default python3), GPU_DATA, TRAIN_ARGS (extra arguments of
+# swin_edu.train, e.g. "--recipe tiny --device cpu" for the CPU smoke test), BENCH_ARGS (likewise for
+# swin_edu.bench), BENCH_SECONDS (default 150), TRAIN_TIMEOUT (default 540 s, a hard stop; the recipe
+# stops itself before, at its time limit).
+set -u
+STEP=${1:?usage: bash scripts/gpu_run.sh 0|1|2|all OUTDIR}
+OUT=${2:?usage: bash scripts/gpu_run.sh 0|1|2|all OUTDIR}
+cd "$(dirname "$0")/.."
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+PYTHON=${PYTHON:-python3}
+GPU_DATA=${GPU_DATA:-gpu_data}
+export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONUNBUFFERED=1
+banner() { echo; echo "===== $(date -u +%FT%TZ) $* ====="; }
+
+step0() {
+  banner "step 0: environment"
+  {
+    echo "date (UTC): $(date -u +%FT%TZ)"
+    echo "host: $(uname -srm), $(nproc) CPU cores"
+    echo "git commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "nvidia-smi: not available"
+    "$PYTHON" - <<'EOF'
+import importlib, platform, sys
+print("python", platform.python_version(), sys.executable)
+try:
+    import torch
+    print("torch", torch.__version__, "| CUDA", torch.version.cuda, "| available", torch.cuda.is_available())
+    if torch.cuda.is_available():
+        p = torch.cuda.get_device_properties(0)
+        print(f"GPU {p.name}, {p.total_memory / 2**30:.1f} GiB, {p.multi_processor_count} SMs, capability "
+              f"{p.major}.{p.minor}, bf16 {torch.cuda.is_bf16_supported()}")
+except Exception as err:
+    print("torch: NOT USABLE", err)
+for name in ("einops", "matplotlib", "tqdm", "timm", "numpy", "PIL", "triton"):
+    try:
+        print(f"{name:10s} {getattr(importlib.import_module(name), '__version__', 'present')}")
+    except Exception as err:
+        print(f"{name:10s} MISSING ({err})")
+EOF
+    echo "data folder $GPU_DATA:"; ls "$GPU_DATA" 2>&1 | sed 's/^/  /'
+    df -h . | tail -1
+  } 2>&1 | tee "$OUT/env.txt"
+}
+
+step1() {
+  banner "step 1: python -m swin_edu.bench (swin_edu against timm, same weights)"
+  timeout $((${BENCH_SECONDS:-150} + 90)) "$PYTHON" -m swin_edu.bench --json "$OUT/bench.json" \
+    --time-limit "${BENCH_SECONDS:-150}" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
+  echo "step 1 exit status: ${PIPESTATUS[0]}"
+}
+
+build_data() {
+  if [ -f "$GPU_DATA/built/cifar-10-batches-py/test_batch" ]; then
+    echo "CIFAR-10 already built in $GPU_DATA/built"; return 0
+  fi
+  local missing=""
+  for part in part1 part2 part3; do [ -d "$GPU_DATA/$part" ] || missing="$missing $part"; done
+  if [ -n "$missing" ] || [ ! -f "$GPU_DATA/build.py" ]; then
+    echo "ERROR: $GPU_DATA lacks${missing}$([ -f "$GPU_DATA/build.py" ] || echo ' build.py'): the machine was"
+    echo "given back between the calls (carried folders last only while it is warm). Carry the missing"
+    echo "parts again (at most one per call) and rerun this step."
+    return 1
+  fi
+  "$PYTHON" "$GPU_DATA/build.py" "$GPU_DATA/built"
+}
+
+step2() {
+  banner "step 2: build CIFAR-10, then python -m swin_edu.train"
+  local t0=$SECONDS
+  build_data 2>&1 | tee "$OUT/train.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  echo "data built in $((SECONDS - t0)) s" | tee -a "$OUT/train.log"
+  # history.json and run.json land in OUT after every epoch; the heavy files go to $GPU_DATA/run
+  TQDM_MININTERVAL=10 timeout "${TRAIN_TIMEOUT:-540}" "$PYTHON" -m swin_edu.train --recipe gpu \
+    --data "$GPU_DATA/built" --out "$OUT" --weights-dir "$GPU_DATA/run" ${TRAIN_ARGS:-} 2>&1 | tee -a "$OUT/train.log"
+  echo "step 2 exit status: ${PIPESTATUS[0]}, $((SECONDS - t0)) s in all" | tee -a "$OUT/train.log"
+}
+
+case "$STEP" in
+  0) step0 ;;
+  1) step1 ;;
+  2) step2 ;;
+  all) step0; step1; step2 ;;
+  *) echo "unknown step $STEP (0, 1, 2 or all)"; exit 2 ;;
+esac

@@ -1,0 +1,60 @@
+"""scripts/gpu_run.sh on the CPU: the environment report, the bench step and the training step end to end
+(with the tiny recipe on a fake CIFAR-10), and the message when carried data is missing."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_data import write_fake
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "gpu_run.sh"
+
+
+def run_step(step: str, out: Path, **env) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHON": sys.executable, "TQDM_DISABLE": "1", **env}
+    return subprocess.run(["bash", str(SCRIPT), step, str(out)], env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_step0_reports_the_environment(tmp_path):
+    result = run_step("0", tmp_path / "out", GPU_DATA=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "out" / "env.txt").read_text()
+    assert f"torch {__import__('torch').__version__}" in report and "available False" in report
+    for name in ("einops", "matplotlib", "tqdm", "timm"):
+        assert f"{name:10s}" in report and f"{name:10s} MISSING" not in report
+
+
+def test_step1_runs_the_bench_and_writes_json(tmp_path):
+    """The logits check, then every measurement skipped by a time limit of 0 (tests/test_bench.py runs them)."""
+    out = tmp_path / "out"
+    result = run_step("1", out, BENCH_ARGS="--smoke --config cifar --time-limit 0")
+    assert "step 1 exit status: 0" in result.stdout, result.stdout[-2000:]
+    bench = json.loads((out / "bench.json").read_text())
+    assert bench["logits"]["cifar"]["same_argmax"] and bench["skipped"] == ["cifar batch 2"]
+    assert "logits swin_edu - timm" in (out / "bench.log").read_text()
+
+
+def test_step2_trains_and_keeps_the_results_small(tmp_path):
+    gpu_data = tmp_path / "gpu_data"
+    write_fake(gpu_data / "built", n=64)  # as if build.py had run
+    out = tmp_path / "out"
+    result = run_step("2", out, GPU_DATA=str(gpu_data), TRAIN_ARGS="--recipe tiny --device cpu --epochs 1")
+    assert "step 2 exit status: 0" in result.stdout, result.stdout[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ["history.json", "learning_curves.png", "run.json", "train.log"]
+    assert sorted(p.name for p in (gpu_data / "run").iterdir()) == ["checkpoint.pt", "weights.pt"]
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "finished" and run["epochs_done"] == 1 and run["recipe"] == "tiny"
+    assert "already built" in (out / "train.log").read_text()
+
+
+def test_step2_says_which_carried_parts_are_missing(tmp_path):
+    gpu_data = tmp_path / "gpu_data"
+    (gpu_data / "part1").mkdir(parents=True)
+    (gpu_data / "build.py").write_text("")
+    result = run_step("2", tmp_path / "out", GPU_DATA=str(gpu_data))
+    assert result.returncode == 1
+    assert "lacks part2 part3" in result.stdout and "given back between the calls" in result.stdout
+    assert not (tmp_path / "out" / "history.json").exists()
