@@ -44,7 +44,7 @@ def test_region_map_right_in_other_styles():
 
 
 def test_seed_numbering_is_the_plotting_helpers():
-    for H, W, M, s in [(8, 8, 4, 2), (8, 12, 4, 2), (12, 8, 4, 1), (14, 21, 7, 3), (56, 56, 7, 3)]:
+    for H, W, M, s in [(8, 8, 4, 2), (8, 12, 4, 2), (12, 8, 4, 1), (7, 14, 7, 3), (14, 21, 7, 3), (56, 56, 7, 3)]:
         assert torch.equal(seed_numbering(H, W, M, s), seed_region_map(H, W, M, s))
 
 
@@ -121,6 +121,26 @@ def test_region_mistakes_show_where_they_should():
     assert check_region_map(regions_no_zero_shift).case == "8x8 map, M = 4, s = 0 (no shift)"
     report = str(check_region_map(regions_rolled_back))  # the picture: expected beside got
     assert any("0 0 1 2" in line and line.endswith("| 8 6 6 7") for line in report.splitlines())
+
+
+def test_one_row_of_windows_keeps_the_labels():
+    """H = M: row band 0 is empty and the labels stay 3 * row_band + column_band (3..8), not 0..5."""
+    H, W, M, s = 7, 14, 7, 3
+    assert sorted(region_map(H, W, M, s).unique().tolist()) == [3, 4, 5, 6, 7, 8]
+
+    def counter_skipping_empty(H, W, M, s):  # numbers only the non-empty regions: right when H, W > M
+        out, label = torch.zeros(H, W, dtype=torch.long), 0
+        if s == 0:
+            return out
+        for rows in (slice(0, -M), slice(-M, -s), slice(-s, None)):
+            for cols in (slice(0, -M), slice(-M, -s), slice(-s, None)):
+                if out[rows, cols].numel():
+                    out[rows, cols] = label
+                    label += 1
+        return out
+    result = check_region_map(counter_skipping_empty)
+    assert result.status == "failed" and result.mistake == "numbered-differently", str(result)
+    assert result.case.startswith("7x14 map (one row of windows")
 
 
 def test_relabelling_needs_the_same_regions():

@@ -31,6 +31,7 @@ def _cases() -> list[Case]:
         Case("8x8 map, M = 4, s = 2 (the notebook's example)", (8, 8, 4, 2)),
         Case("8x12 map (non-square), M = 4, s = 2", (8, 12, 4, 2)),
         Case("12x8 map (non-square), M = 4, s = 1 (s is not M // 2)", (12, 8, 4, 1)),
+        Case("7x14 map (one row of windows, so row band 0 is empty: six regions), M = 7, s = 3", (7, 14, 7, 3)),
         Case("14x21 map (non-square), M = 7, s = 3", (14, 21, 7, 3)),
         Case("56x56 map (Swin-T stage 1), M = 7, s = 3", (56, 56, 7, 3)),
         Case("8x8 map, M = 4, s = 0 (no shift)", (8, 8, 4, 0)),
@@ -193,8 +194,9 @@ REGION_MAP = _RegionExercise(
 def check_region_map(fn) -> Result:
     """Check a learner's ``region_map(H, W, M, s)`` -> [H, W] int64 labels 0..8 of the rolled map.
 
-    Cases: 4x4 (M = 2, s = 1), 8x8 (M = 4, s = 2), non-square 8x12, 12x8 (s = 1, not M // 2) and
-    14x21 (M = 7), Swin-T's 56x56 (M = 7, s = 3), and s = 0 (all zeros). Recognised mistakes: the
+    Cases: 4x4 (M = 2, s = 1), 8x8 (M = 4, s = 2), non-square 8x12, 12x8 (s = 1, not M // 2), 7x14
+    (H = M: one row of windows, row band 0 empty, six regions) and 14x21 (M = 7), Swin-T's 56x56
+    (M = 7, s = 3), and s = 0 (all zeros). Recognised mistakes: the
     labels rolled back onto the original map, the seed note's numbering, column-major numbering, M
     and s swapped in the slices, the columns cut at H-M and H-s, shift 0 not handled, and any other
     numbering of the right nine regions.
@@ -306,8 +308,8 @@ SHIFTED_WINDOW_MASK = Exercise(
 def check_shifted_window_mask(fn) -> Result:
     """Check a learner's ``shifted_window_mask(H, W, M, s)`` -> [nW, M*M, M*M] float32 of 0 / -100.
 
-    Cases: those of :func:`check_region_map` (square and non-square maps, M = 2, 4, 7, s = 1, 2, 3
-    and 0). The inputs are integers, so the answer is always float32. Recognised mistakes: -inf
+    Cases: those of :func:`check_region_map` (square and non-square maps, one with H = M, M = 2, 4,
+    7, s = 1, 2, 3 and 0). The inputs are integers, so the answer is always float32. Recognised mistakes: -inf
     instead of -100, the mask inverted, a boolean mask, an integer mask, labels of the original
     (un-rolled) map, label windows cut as row strips, windows in column-major order.
     """
