@@ -110,11 +110,35 @@ def test_integer_results_must_be_integers_and_exact():
     assert "expected integers" in str(index.check(lambda n: torch.arange(n).float()))
 
 
-def test_learner_modifying_its_input_does_not_change_the_reference():
+def test_learner_modifying_its_input_is_reported():
     def in_place(x):
-        return x.mul_(2)
+        return x.mul_(2)  # the right values, but the caller's tensor is doubled too
 
-    assert TOY.check(in_place).passed
+    result = TOY.check(in_place)
+    assert result.status == "failed" and "changed its input `x` in place" in str(result)
+
+
+def test_calling_the_reference_does_not_pass():
+    def sneaky(x):
+        return _double(x)
+
+    assert "calls `_double`" in str(TOY.check(sneaky))
+    assert not TOY.check(lambda x: _double(x)).passed
+
+
+def test_forbidden_module_calls_do_not_pass():
+    layer = torch.nn.Linear(2, 2)
+    by_hand = Exercise("linear", "00_toy", "1", reference=lambda m, x: m(x),
+                       cases=lambda: [Case("2 features", (layer, torch.ones(3, 2)))],
+                       forbidden=lambda m, x: [(m, "the layer itself, m(x)")])
+    assert by_hand.check(lambda m, x: x @ m.weight.T + m.bias).passed
+    result = by_hand.check(lambda m, x: m(x))
+    assert result.status == "failed" and "the layer itself" in str(result)
+
+
+def test_none_on_a_later_case_is_a_failure_not_a_stub():
+    result = TOY.check(lambda x: 2 * x if x.dim() == 1 else None)
+    assert result.status == "failed" and "returned None on this case" in str(result)
 
 
 def test_error_report_names_the_line():

@@ -124,7 +124,7 @@ def _fmt(x) -> str:
     if isinstance(x, int) and not isinstance(x, bool):
         return f"{x:,}"
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.10g}"
     return repr(x)
 
 
@@ -138,8 +138,8 @@ def _tensor_problem(expected: torch.Tensor, got, atol: float, rtol: float) -> st
         return (f"your result is on {got.device} but the input was on {expected.device}: create new tensors "
                 "with device=x.device")
     if expected.dtype.is_floating_point and got.dtype != expected.dtype:
-        return (f"wrong dtype: expected {expected.dtype} (the dtype of the input), got {got.dtype}: "
-                "create new tensors with dtype=x.dtype, or use operations that keep it")
+        return (f"wrong dtype: expected {expected.dtype}, got {got.dtype}: keep the input's dtype (create new "
+                "tensors with dtype=x.dtype, or use operations that keep it), or use the dtype the task asks for")
     if expected.dtype == torch.bool and got.dtype != torch.bool:
         return f"wrong dtype: expected a boolean tensor, got {got.dtype}"
     if not expected.dtype.is_floating_point and expected.dtype != torch.bool and (
@@ -187,7 +187,9 @@ def _value_problem(expected, got, atol: float, rtol: float) -> str | None:
         for i, (e, g) in enumerate(zip(expected, got)):
             problem = _value_problem(e, g, atol, rtol)
             if problem:
-                return f"item {i}: {problem}"
+                if problem.startswith("item ["):  # nested: item [0][1]: ...
+                    return f"item [{i}]{problem[5:]}"
+                return f"item [{i}]: {problem}"
         return None
     return None if got == expected else f"expected {_fmt(expected)}, got {_describe(got)}"
 
@@ -241,6 +243,69 @@ def _learner_line(exc: BaseException, fn) -> str:
     return f" (line {f.lineno}: {f.line.strip()})" if f.line else f" (line {f.lineno})"
 
 
+def _uses(fn, target) -> str:
+    """The name under which ``fn``'s code refers to ``target`` (directly, as module.attribute, or in
+    a nested function), or "" when it does not. A static look at the names the code loads."""
+    code, scope = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    if code is None:
+        return ""
+    closure = getattr(fn, "__closure__", None) or ()
+    cells = {name: c.cell_contents for name, c in zip(code.co_freevars, closure) if _has_contents(c)}
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        names.update(c.co_freevars)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    for name in names:
+        value = cells.get(name, scope.get(name))
+        if value is target:
+            return f"`{name}`"
+        if inspect.ismodule(value):
+            for attribute in names:
+                if getattr(value, attribute, None) is target:
+                    return f"`{name}.{attribute}`"
+    return ""
+
+
+def _has_contents(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell (a variable not assigned yet)
+        return False
+    return True
+
+
+def _forbid(args: tuple, modules) -> list[str]:
+    """Replace each forbidden module's ``forward`` (on the learner's copy of the arguments) by one that
+    records the call; return the list that fills up when one is called."""
+    calls: list[str] = []
+    for module, what in modules:
+        def record(*a, _forward=module.forward, _what=what, **k):
+            calls.append(_what)
+            return _forward(*a, **k)
+        module.forward = record
+    return calls
+
+
+def _changed_argument(original: tuple, given: tuple, reference) -> str:
+    """The name of the first argument the learner's function modified in place, or ""."""
+    try:
+        names = list(inspect.signature(reference).parameters)
+    except (TypeError, ValueError):
+        names = []
+    names += [f"#{i + 1}" for i in range(len(names), len(original))]
+    for name, before, after in zip(names, original, given):
+        if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+            if not torch.equal(before, after):
+                return f"`{name}`"
+        elif isinstance(before, torch.nn.Module) and isinstance(after, torch.nn.Module):
+            state = after.state_dict()
+            if any(not torch.equal(v, state[k]) for k, v in before.state_dict().items()):
+                return f"`{name}` (its weights)"
+    return ""
+
+
 NOT_ATTEMPTED_TEXT = "not attempted yet: write the body of the function, then run this cell again"
 
 
@@ -259,6 +324,10 @@ class Exercise:
         atol, rtol: tolerances for floating-point results (integers and booleans must be equal).
         explain: optional ``explain(case, expected, got) -> str`` adding a picture of the difference
             (e.g. two window-id maps side by side) to a failure report.
+        summary: one line for listings: what the learner writes.
+        forbidden: optional ``forbidden(*args) -> [(module, "what to call it"), ...]``: modules among
+            the arguments whose ``forward`` would do the whole exercise (e.g. the block itself); a
+            call to one fails the check. Calling ``reference`` itself always fails it.
     """
 
     name: str
@@ -271,6 +340,7 @@ class Exercise:
     rtol: float = 1e-4
     explain: Callable | None = None
     summary: str = ""
+    forbidden: Callable | None = None
 
     def check(self, fn) -> Result:
         """Run ``fn`` on every case; see the module docstring for what the report says."""
@@ -280,10 +350,12 @@ class Exercise:
             return Result(self.name, FAILED, f"{self.name}: expected a function, got {_describe(fn)}: "
                           f"pass the function itself, check_{self.name}({self.name}), without calling it")
         cases = list(self.cases())
-        for case in cases:
+        for index, case in enumerate(cases):
             expected = self.reference(*_clone(case.args))
+            args = _clone(case.args)
+            calls = _forbid(args, self.forbidden(*args) if self.forbidden else ())
             try:
-                got = fn(*_clone(case.args))
+                got = fn(*args)
             except NotImplementedError:
                 return Result(self.name, NOT_ATTEMPTED, f"{self.name}: {NOT_ATTEMPTED_TEXT}")
             except Exception as exc:  # the learner's bug, reported, never raised
@@ -293,13 +365,30 @@ class Exercise:
                     f"  on case: {case.label}\n  (re-read notebook {self.notebook}, section {self.section})",
                     case=case.label)
             if _is_stub_output(got):
-                return Result(self.name, NOT_ATTEMPTED,
-                              f"{self.name}: {NOT_ATTEMPTED_TEXT} (your function returns None: "
-                              "if you wrote the body, did you forget `return`?)")
+                if index == 0:
+                    return Result(self.name, NOT_ATTEMPTED,
+                                  f"{self.name}: {NOT_ATTEMPTED_TEXT} (your function returns None: "
+                                  "if you wrote the body, did you forget `return`?)")
+                return self._failure(case, expected, got, "your function returned None on this case (it returned "
+                                     "a result on the cases before): every path must return a value")
+            changed = _changed_argument(case.args, args, self.reference)
+            if changed:
+                return Result(self.name, FAILED, f"{self.name}: FAILED on case: {case.label}\n  your function "
+                              f"changed its input {changed} in place (an in-place operation on an argument, such "
+                              "as x += ..., x[...] = ..., .zero_(), .mul_()): the caller's tensor is corrupted. "
+                              "Compute new tensors instead (x = x + ...).", case=case.label)
             problem = _value_problem(expected, got, self.atol, self.rtol)
-            if problem is None:
-                continue
-            return self._failure(case, expected, got, problem)
+            if problem is not None:
+                return self._failure(case, expected, got, problem)
+            if calls:  # a right answer, but by calling what the exercise asks to write
+                return Result(self.name, FAILED, f"{self.name}: FAILED: your function calls {calls[0]}, which does "
+                              f"the whole job: the exercise is to write it from its parts (re-read notebook "
+                              f"{self.notebook}, section {self.section})", case=case.label)
+        used = _uses(fn, self.reference)
+        if used:
+            return Result(self.name, FAILED, f"{self.name}: FAILED: your function calls {used}, the package's own "
+                          f"answer: the exercise is to write it yourself (re-read notebook {self.notebook}, "
+                          f"section {self.section})")
         labels = "; ".join(c.label for c in cases)
         return Result(self.name, PASSED, f"{self.name}: passed ({len(cases)} cases: {labels})")
 
