@@ -134,6 +134,11 @@ def test_forbidden_module_calls_do_not_pass():
     assert by_hand.check(lambda m, x: x @ m.weight.T + m.bias).passed
     result = by_hand.check(lambda m, x: m(x))
     assert result.status == "failed" and "the layer itself" in str(result)
+    method = Exercise("linear", "00_toy", "1", reference=lambda m, x: m(x),
+                      cases=lambda: [Case("2 features", (layer, torch.ones(3, 2)))],
+                      forbidden=lambda m, x: [(m.forward, "m.forward")])
+    assert "calls m.forward" in str(method.check(lambda m, x: m.forward(x)))
+    assert method.check(lambda m, x: x @ m.weight.T + m.bias).passed
 
 
 def test_none_on_a_later_case_is_a_failure_not_a_stub():

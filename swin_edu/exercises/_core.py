@@ -276,15 +276,18 @@ def _has_contents(cell) -> bool:
     return True
 
 
-def _forbid(args: tuple, modules) -> list[str]:
-    """Replace each forbidden module's ``forward`` (on the learner's copy of the arguments) by one that
-    records the call; return the list that fills up when one is called."""
+def _forbid(args: tuple, targets) -> list[str]:
+    """Wrap each forbidden target of the learner's copy of the arguments (a module: its ``forward``;
+    a bound method: that method) so that calling it is recorded; return the list of calls, which
+    fills up as the learner's function runs."""
     calls: list[str] = []
-    for module, what in modules:
-        def record(*a, _forward=module.forward, _what=what, **k):
+    for target, what in targets:
+        owner, name = (target, "forward") if isinstance(target, torch.nn.Module) else (target.__self__, target.__name__)
+
+        def record(*a, _method=getattr(owner, name), _what=what, **k):
             calls.append(_what)
-            return _forward(*a, **k)
-        module.forward = record
+            return _method(*a, **k)
+        object.__setattr__(owner, name, record)
     return calls
 
 
@@ -325,9 +328,9 @@ class Exercise:
         explain: optional ``explain(case, expected, got) -> str`` adding a picture of the difference
             (e.g. two window-id maps side by side) to a failure report.
         summary: one line for listings: what the learner writes.
-        forbidden: optional ``forbidden(*args) -> [(module, "what to call it"), ...]``: modules among
-            the arguments whose ``forward`` would do the whole exercise (e.g. the block itself); a
-            call to one fails the check. Calling ``reference`` itself always fails it.
+        forbidden: optional ``forbidden(*args) -> [(module or bound method, "what to call it"), ...]``:
+            what, among the arguments, would do the whole exercise (e.g. the block itself); a right
+            answer that calls one fails the check. Calling ``reference`` itself always fails it.
     """
 
     name: str
