@@ -1,5 +1,6 @@
 """The checking machinery, and every registered exercise: the reference passes, each catalogued
 mistake is diagnosed as itself, and the checks never raise."""
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -28,7 +29,10 @@ TOY = Exercise(
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_reference_passes(name):
     exercise = EXERCISES[name]
-    answer = exercise.reference if isinstance(exercise, Exercise) else exercise.answer
+    if isinstance(exercise, Exercise):  # the reference may call what a learner must not (e.g. the block itself)
+        exercise, answer = dataclasses.replace(exercise, forbidden=None), exercise.reference
+    else:
+        answer = exercise.answer
     result = exercise.check(answer)
     assert result.passed, str(result)
     assert str(result).startswith(f"{exercise.name}: passed")

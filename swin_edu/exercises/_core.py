@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 __all__ = ["Case", "Mistake", "Exercise", "Question", "Result", "ExerciseFailed", "grid_side_by_side",
            "position_map"]
@@ -282,6 +283,8 @@ def _forbid(args: tuple, targets) -> list[str]:
     fills up as the learner's function runs."""
     calls: list[str] = []
     for target, what in targets:
+        if not isinstance(target, torch.nn.Module) and not inspect.ismethod(target):
+            continue  # a torch function: watched by _WatchFunctions while the learner's code runs
         owner, name = (target, "forward") if isinstance(target, torch.nn.Module) else (target.__self__, target.__name__)
 
         def record(*a, _method=getattr(owner, name), _what=what, **k):
@@ -289,6 +292,22 @@ def _forbid(args: tuple, targets) -> list[str]:
             return _method(*a, **k)
         object.__setattr__(owner, name, record)
     return calls
+
+
+class _WatchFunctions(TorchFunctionMode):
+    """Records calls of the given torch functions (e.g. ``torch.conv2d``, which ``F.conv2d`` and
+    ``nn.Conv2d`` both reach) into ``calls``, while the learner's code runs."""
+
+    def __init__(self, targets, calls: list[str]):
+        super().__init__()
+        self.watched = {t: what for t, what in targets
+                        if not isinstance(t, torch.nn.Module) and not inspect.ismethod(t)}
+        self.calls = calls
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in self.watched:
+            self.calls.append(self.watched[func])
+        return func(*args, **(kwargs or {}))
 
 
 def _changed_argument(original: tuple, given: tuple, reference) -> str:
@@ -328,9 +347,10 @@ class Exercise:
         explain: optional ``explain(case, expected, got) -> str`` adding a picture of the difference
             (e.g. two window-id maps side by side) to a failure report.
         summary: one line for listings: what the learner writes.
-        forbidden: optional ``forbidden(*args) -> [(module or bound method, "what to call it"), ...]``:
-            what, among the arguments, would do the whole exercise (e.g. the block itself); a right
-            answer that calls one fails the check. Calling ``reference`` itself always fails it.
+        forbidden: optional ``forbidden(*args) -> [(target, "what to call it"), ...]``: what would do
+            the whole exercise; a target is a module among the arguments (its forward), a bound method,
+            or a torch function such as ``torch.conv2d`` (reached by ``F.conv2d`` and ``nn.Conv2d``).
+            A right answer that calls one fails the check. Calling ``reference`` itself always fails it.
     """
 
     name: str
@@ -356,9 +376,11 @@ class Exercise:
         for index, case in enumerate(cases):
             expected = self.reference(*_clone(case.args))
             args = _clone(case.args)
-            calls = _forbid(args, self.forbidden(*args) if self.forbidden else ())
+            targets = list(self.forbidden(*args)) if self.forbidden else []
+            calls = _forbid(args, targets)
             try:
-                got = fn(*args)
+                with _WatchFunctions(targets, calls):
+                    got = fn(*args)
             except NotImplementedError:
                 return Result(self.name, NOT_ATTEMPTED, f"{self.name}: {NOT_ATTEMPTED_TEXT}")
             except Exception as exc:  # the learner's bug, reported, never raised

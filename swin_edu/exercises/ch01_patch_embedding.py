@@ -273,6 +273,8 @@ PATCH_EMBED = Exercise(
     mistakes=EMBED_MISTAKES,
     atol=1e-4,
     summary="PatchEmbed by hand: cut, flatten, Linear from the conv weight, LayerNorm",
+    forbidden=lambda images, embed: [(embed, "embed(images)"), (embed.proj, "embed.proj(...)"),
+                                     (torch.conv2d, "a convolution (F.conv2d or nn.Conv2d)")],
 )
 
 
