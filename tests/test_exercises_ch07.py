@@ -49,6 +49,15 @@ def test_schedule_right_answers_pass(fn):
     assert "5 cases" in str(result) and "2730" in str(result)
 
 
+def test_schedule_cases_have_a_warmup_and_a_decay():
+    """The homework lets the learner assume 1 <= warmup_steps < total_steps: every case must have it."""
+    from swin_edu.exercises.ch07_training import _schedule_cases
+
+    for case in _schedule_cases():
+        warmup_steps, total_steps, last_step = case.args
+        assert 1 <= warmup_steps < total_steps <= last_step, case.label
+
+
 def _half_cosine(step, w, t, denominator=None, period=1.0, clamp=True, rescale=True):
     p = (step - w) / (denominator if denominator is not None else max(1, t - w))
     if clamp:

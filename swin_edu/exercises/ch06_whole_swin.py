@@ -325,10 +325,12 @@ def _as_lists(value):
 
 class _ListsOf:
     """The learner's function with its result turned into nested lists (a tensor per stage is fine).
-    Keeps the learner's ``__code__`` so that an exception is reported at the learner's line."""
+    Keeps the learner's ``__code__`` (and ``__closure__``, ``__globals__``) so that an exception is
+    reported at the learner's line and a look at the names the code uses sees the learner's code."""
 
     def __init__(self, fn):
         self.fn, self.__code__ = fn, getattr(fn, "__code__", None)
+        self.__closure__, self.__globals__ = getattr(fn, "__closure__", None), getattr(fn, "__globals__", {})
 
     def __call__(self, *args):
         return _as_lists(self.fn(*args))

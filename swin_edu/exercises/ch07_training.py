@@ -30,10 +30,12 @@ CROP_SECTION = "3. Augmentation on the device, without a loop over images"
 
 class _Wrapped:
     """A learner's function seen through ``adapter(fn, *case_args)``; keeps the learner's ``__code__``
-    so that an exception is reported at the learner's own line."""
+    (and ``__closure__``, ``__globals__``) so that an exception is reported at the learner's own line
+    and a look at the names the code uses sees the learner's code."""
 
     def __init__(self, fn, adapter):
         self.fn, self.adapter, self.__code__ = fn, adapter, getattr(fn, "__code__", None)
+        self.__closure__, self.__globals__ = getattr(fn, "__closure__", None), getattr(fn, "__globals__", {})
 
     def __call__(self, *args):
         return self.adapter(self.fn, *args)
@@ -75,7 +77,7 @@ def _schedule_cases() -> list[Case]:
         Case("warmup_steps 4, total_steps 12, steps 0..14", (4, 12, 14)),
         Case("warmup_steps 1, total_steps 10, steps 0..11", (1, 10, 11)),
         Case("warmup_steps 10, total_steps 50, steps 0..60", (10, 50, 60)),
-        Case("warmup_steps 117, total_steps 2730 (notebook 07's CPU run), steps 0..2740", (117, 2730, 2740)),
+        Case("warmup_steps 117, total_steps 2730 (a run of a few thousand steps), steps 0..2740", (117, 2730, 2740)),
     ]
 
 
@@ -195,7 +197,8 @@ def check_warmup_cosine(fn) -> Result:
     tensor) per step is expected.
 
     Cases: (warmup_steps, total_steps) = (2, 6), (4, 12), (1, 10), (10, 50), (117, 2730), each a few
-    steps past total_steps. Recognised mistakes: the warm-up starting at 0, the warm-up one step too
+    steps past total_steps; every case has 1 <= warmup_steps < total_steps (the homework says the
+    learner may assume it), so a decay divided by total_steps - warmup_steps never divides by 0. Recognised mistakes: the warm-up starting at 0, the warm-up one step too
     long (<=), the cosine not offset by the warm-up, progress divided by total_steps, a full cosine
     period, cos(pi p) not rescaled to 0..1, no clamp after total_steps.
     """
