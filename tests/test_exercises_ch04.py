@@ -339,3 +339,19 @@ def test_masked_pairs_top_right():
     assert check_masked_pairs_top_right(lambda: None).status == "not attempted"
     error = check_masked_pairs_top_right(lambda: 1 // 0)
     assert error.status == "error" and "ZeroDivisionError" in str(error)
+
+
+def test_mask_tokens_transposed_is_not_called_column_major_windows():
+    """On a square map both mistakes give the same mask; the non-square cases tell them apart."""
+    from swin_edu import region_map
+
+    def tokens_column_major(H, W, M, s):
+        labels = region_map(H, W, M, s).view(H // M, M, W // M, M).permute(0, 2, 3, 1).reshape(-1, M * M)
+        return torch.where(labels[:, :, None] == labels[:, None, :], 0.0, -100.0)
+
+    def windows_column_major(H, W, M, s):
+        labels = region_map(H, W, M, s).view(H // M, M, W // M, M).permute(2, 0, 1, 3).reshape(-1, M * M)
+        return torch.where(labels[:, :, None] == labels[:, None, :], 0.0, -100.0)
+
+    assert check_shifted_window_mask(tokens_column_major).mistake == "tokens-transposed"
+    assert check_shifted_window_mask(windows_column_major).mistake == "column-major-windows"

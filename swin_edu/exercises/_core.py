@@ -404,7 +404,7 @@ class Exercise:
                               "Compute new tensors instead (x = x + ...).", case=case.label)
             problem = _value_problem(expected, got, self.atol, self.rtol)
             if problem is not None:
-                return self._failure(case, expected, got, problem)
+                return self._failure(case, expected, got, problem, fn, cases)
             if calls:  # a right answer, but by calling what the exercise asks to write
                 return Result(self.name, FAILED, f"{self.name}: FAILED: your function calls {calls[0]}, which does "
                               f"the whole job: the exercise is to write it from its parts (re-read notebook "
@@ -417,8 +417,8 @@ class Exercise:
         labels = "; ".join(c.label for c in cases)
         return Result(self.name, PASSED, f"{self.name}: passed ({len(cases)} cases: {labels})")
 
-    def _failure(self, case: Case, expected, got, problem: str) -> Result:
-        mistake = self.diagnose(case, got)
+    def _failure(self, case: Case, expected, got, problem: str, fn=None, cases: Sequence[Case] = ()) -> Result:
+        mistake = self.diagnose(case, got, fn=fn, cases=cases)
         head = f"{self.name}: FAILED on case: {case.label}"
         if mistake is not None:
             text = f"{head}\n  {mistake.diagnosis}"
@@ -434,16 +434,31 @@ class Exercise:
                 text += "\n" + extra
         return Result(self.name, FAILED, text, mistake=mistake.name if mistake else None, case=case.label)
 
-    def diagnose(self, case: Case, got) -> Mistake | None:
-        """The first catalogued mistake whose output on ``case`` equals ``got``, or None."""
-        for mistake in self.mistakes:
-            try:
-                wrong = mistake.produce(*_clone(case.args))
-            except Exception:  # a mistake that cannot run on this case does not explain it
-                continue
-            if wrong is not None and _value_problem(wrong, got, self.atol, self.rtol) is None:
-                return mistake
-        return None
+    def diagnose(self, case: Case, got, fn=None, cases: Sequence[Case] = ()) -> Mistake | None:
+        """The catalogued mistake whose output on ``case`` equals ``got``, or None.
+
+        When several mistakes give that output (e.g. on a square map, where two transpositions
+        coincide), the learner's ``fn`` is run on the other ``cases`` too, and the first mistake
+        that matches it on all of them is named.
+        """
+        matching = [m for m in self.mistakes if self._produces(m, case, got)]
+        if len(matching) > 1 and fn is not None:
+            outputs = []
+            for other in cases:
+                try:
+                    outputs.append((other, fn(*_clone(other.args))))
+                except Exception:  # the learner's code fails there: that case cannot decide
+                    continue
+            everywhere = [m for m in matching if all(self._produces(m, c, out) for c, out in outputs)]
+            matching = everywhere or matching
+        return matching[0] if matching else None
+
+    def _produces(self, mistake: Mistake, case: Case, got) -> bool:
+        try:
+            wrong = mistake.produce(*_clone(case.args))
+        except Exception:  # a mistake that cannot run on this case does not explain it
+            return False
+        return wrong is not None and _value_problem(wrong, got, self.atol, self.rtol) is None
 
     def _inputs(self, case: Case) -> str:
         try:

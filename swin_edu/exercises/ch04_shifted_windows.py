@@ -164,8 +164,8 @@ class _RegionExercise(Exercise):
     """An exercise whose answer is a labelling: after the catalogue, any relabelling of the right
     regions is diagnosed as "numbered differently"."""
 
-    def diagnose(self, case: Case, got):
-        found = super().diagnose(case, got)
+    def diagnose(self, case: Case, got, **context):
+        found = super().diagnose(case, got, **context)
         if found is None and _same_partition(self.reference(*case.args), got):
             return RELABELLED
         return found
@@ -268,6 +268,15 @@ MASK_MISTAKES = (
         f"window_partition(labels[None, :, :, None], M), then flatten each window {WHERE_MASK}.",
     ),
     Mistake(
+        "tokens-transposed",
+        lambda H, W, M, s: _mask_with(_same(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nh nw) (m2 m1)",
+                                                      m1=M, m2=M)), 0.0, MASK_VALUE),
+        "your windows are in the right order, but the tokens inside each window are numbered column by "
+        "column: token 1 must be the right neighbour of token 0 in its window, not the one below it (on a "
+        "square map this looks like windows in column-major order). Flatten each window row by row, as "
+        f"window_partition(...).flatten(1) does {WHERE_MASK}.",
+    ),
+    Mistake(
         "column-major-windows",
         lambda H, W, M, s: _mask_with(_same(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nw nh) (m1 m2)",
                                                       m1=M, m2=M)), 0.0, MASK_VALUE),
@@ -311,7 +320,8 @@ def check_shifted_window_mask(fn) -> Result:
     Cases: those of :func:`check_region_map` (square and non-square maps, one with H = M, M = 2, 4,
     7, s = 1, 2, 3 and 0). The inputs are integers, so the answer is always float32. Recognised mistakes: -inf
     instead of -100, the mask inverted, a boolean mask, an integer mask, labels of the original
-    (un-rolled) map, label windows cut as row strips, windows in column-major order.
+    (un-rolled) map, label windows cut as row strips, tokens numbered column by column inside each
+    window, windows in column-major order.
     """
     return SHIFTED_WINDOW_MASK.check(fn)
 
