@@ -219,6 +219,8 @@ SWIN_BLOCK_FORWARD = Exercise(
     mistakes=BLOCK_MISTAKES,
     explain=_explain_block,
     summary="one Swin block (W-MSA or SW-MSA) from its norm1, attn, norm2, mlp, mask and shift",
+    forbidden=lambda block, x: [(block, "block(x)"),
+                                (block.shifted_window_attention, "block.shifted_window_attention")],
 )
 
 
