@@ -52,8 +52,9 @@ class SwinBlock(nn.Module):
         input_resolution: (H, W) of the map this block sees (fixed: masks are built once).
         num_heads: nH.
         window_size: M. Shrunk to min(H, W) when the map is no larger than a window.
-        shift_size: s, 0 for W-MSA, M // 2 for SW-MSA. Forced to 0 when min(H, W) <= M,
-            as in the official code: one window covers the whole map, nothing to shift.
+        shift_size: s, 0 for W-MSA, M // 2 for SW-MSA. Forced to 0 when min(H, W) <= M, as in the
+            official code (on a square map one window then covers it all; timm and torchvision
+            instead switch the shift off only along an axis no longer than the window).
         mlp_ratio: hidden width of the MLP relative to C.
         drop_path: stochastic depth probability of both residual branches.
 
