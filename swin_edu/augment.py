@@ -4,8 +4,9 @@ No function here loops over images in Python: every per-image random choice beco
 index, a strength, a rectangle) and the ops are index arithmetic, one ``grid_sample`` or a per-image
 blend, kept or not per image with ``torch.where``. A GPU therefore never waits for the CPU.
 
-- :func:`trivial_augment`: TrivialAugment Wide (Müller & Hutter, ICCV 2021): each image gets one of 14
-  ops at a random strength. uint8 in, uint8 out.
+- :func:`trivial_augment`: TrivialAugment (Müller & Hutter, ICCV 2021): each image gets one of 14 ops
+  at a random strength, within RandAugment's ranges (those of AutoAugment's CIFAR policy too), not the
+  "wide" ones, which shift a 32-pixel image by up to 32 pixels. uint8 in, uint8 out.
 - :func:`random_erasing` (Zhong et al., AAAI 2020): a random rectangle of some images replaced by noise.
   On normalised floats.
 - :func:`mixup` (Zhang et al., ICLR 2018) and :func:`cutmix` (Yun et al., ICCV 2019): the batch mixed
@@ -25,12 +26,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["TA_OPS", "trivial_augment", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
+__all__ = ["TA_OPS", "MAX_TRANSLATE", "MAX_ROTATE", "trivial_augment", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
 
-#: TrivialAugment Wide's ops, in torchvision's order
+#: TrivialAugment's ops, in torchvision's order
 TA_OPS = ("identity", "shear_x", "shear_y", "translate_x", "translate_y", "rotate", "brightness", "color",
           "contrast", "sharpness", "posterize", "solarize", "autocontrast", "equalize")
 TA_BINS = 31  # strengths 0/30 .. 30/30, as torchvision's TrivialAugmentWide
+#: the ops at strength 1 (RandAugment's ranges in torchvision): shear factor, translation as a fraction of
+#: the side, rotation in degrees, enhancement factor 1 +- this, bits removed by posterize
+MAX_SHEAR, MAX_TRANSLATE, MAX_ROTATE, MAX_ENHANCE, MAX_POSTERIZE = 0.3, 0.45, 30.0, 0.9, 4
 GRAY = (0.299, 0.587, 0.114)  # ITU-R 601 luma, as PIL and torchvision
 
 
@@ -121,14 +125,14 @@ def _equalize(x):
 
 
 def apply_op(x: torch.Tensor, op: str, strength: torch.Tensor) -> torch.Tensor:
-    """One TrivialAugment Wide op on every image of a batch, each at its own strength.
+    """One TrivialAugment op on every image of a batch, each at its own strength.
 
     Args:
         x: float [B, C, H, W], values in 0..255 (C = 3 for the colour ops).
         op: one of :data:`TA_OPS`.
-        strength: [B] in [-1, 1]; its sign picks the direction of the signed ops. At 1 the op is at
-            torchvision's widest: shear 0.99, translation 32 pixels, rotation 135 degrees, enhancement
-            factor 1 +- 0.99, posterize to 2 bits, solarize above 0.
+        strength: [B] in [-1, 1]; its sign picks the direction of the signed ops. At 1: shear 0.3,
+            translation by 0.45 of the side, rotation by 30 degrees, enhancement factor 1 +- 0.9,
+            posterize to 4 bits, solarize above 0 (RandAugment's ranges).
 
     Returns:
         float [B, C, H, W] in 0..255 (the enhancement ops give fractions; :func:`trivial_augment` rounds).
@@ -136,12 +140,13 @@ def apply_op(x: torch.Tensor, op: str, strength: torch.Tensor) -> torch.Tensor:
     if op == "identity":
         return x
     if op in ("shear_x", "shear_y"):
-        return _shear(x, 0.99 * strength, axis=0 if op == "shear_x" else 1)
+        return _shear(x, MAX_SHEAR * strength, axis=0 if op == "shear_x" else 1)
     if op in ("translate_x", "translate_y"):
-        return _translate(x, 32.0 * strength, axis=0 if op == "translate_x" else 1)
+        side = x.shape[-1] if op == "translate_x" else x.shape[-2]
+        return _translate(x, MAX_TRANSLATE * side * strength, axis=0 if op == "translate_x" else 1)
     if op == "rotate":
-        return _rotate(x, 135.0 * strength)
-    factor = 1 + 0.99 * strength
+        return _rotate(x, MAX_ROTATE * strength)
+    factor = 1 + MAX_ENHANCE * strength
     if op == "brightness":
         return _blend(x, torch.zeros_like(x), factor)
     if op == "color":
@@ -151,7 +156,7 @@ def apply_op(x: torch.Tensor, op: str, strength: torch.Tensor) -> torch.Tensor:
     if op == "sharpness":
         return _blend(x, _smooth(x), factor)
     if op == "posterize":
-        return _posterize(x, 8 - (strength.abs() * 6).round())
+        return _posterize(x, 8 - (strength.abs() * MAX_POSTERIZE).round())
     if op == "solarize":
         threshold = _per_image(255 * (1 - strength.abs()))
         return torch.where(x >= threshold, 255 - x, x)
@@ -163,8 +168,8 @@ def apply_op(x: torch.Tensor, op: str, strength: torch.Tensor) -> torch.Tensor:
 
 
 def trivial_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """TrivialAugment Wide for a batch: every image gets one op drawn uniformly from :data:`TA_OPS`,
-    at a strength drawn uniformly from 31 levels (0/30 .. 30/30) with a random sign.
+    """TrivialAugment for a batch: every image gets one op drawn uniformly from :data:`TA_OPS`, at a
+    strength drawn uniformly from 31 levels (0/30 .. 30/30) with a random sign (see :func:`apply_op`).
 
     Every op is computed on the whole batch and kept only for the images that drew it: 14 batched
     ops instead of a loop over images (for 32x32 images this costs far less than a training step).

@@ -5,7 +5,8 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
-from swin_edu.augment import (TA_OPS, BatchAugment, apply_op, cutmix, mixup, random_erasing, trivial_augment)
+from swin_edu.augment import (MAX_ROTATE, MAX_TRANSLATE, TA_OPS, BatchAugment, _rotate, apply_op, cutmix, mixup,
+                              random_erasing, trivial_augment)
 from swin_edu.data import DeviceLoader
 
 
@@ -51,17 +52,20 @@ def test_enhance_ops_are_identity_at_strength_0_and_change_the_image_otherwise(o
 
 def test_translate_moves_by_whole_pixels_and_fills_zeros():
     x = images(2).float()
-    out = apply_op(x, "translate_x", torch.tensor([8 / 32, -8 / 32]))  # +-8 pixels
+    step = 8 / (MAX_TRANSLATE * 32)
+    out = apply_op(x, "translate_x", torch.tensor([step, -step]))  # +-8 pixels
     moved = [torch.equal(o[..., 8:], i[..., :-8]) or torch.equal(o[..., :-8], i[..., 8:]) for o, i in zip(out, x)]
     assert all(moved)
     assert (out[0][..., :8] == 0).all() or (out[0][..., -8:] == 0).all()
     assert not torch.equal(out[0], out[1])  # the sign picks the direction
 
 
-def test_rotate_by_90_degrees_is_rot90():
-    x = images(1).float()
-    out = apply_op(x, "rotate", torch.tensor([90 / 135]))
-    assert torch.equal(out, torch.rot90(x, 1, (2, 3))) or torch.equal(out, torch.rot90(x, -1, (2, 3)))
+def test_rotation_by_90_degrees_is_rot90_and_rotate_goes_to_max_rotate():
+    x = images(2).float()
+    out = _rotate(x, torch.tensor([90.0, -90.0]))  # the warp behind rotate, about the image centre
+    k = 1 if torch.equal(out[0], torch.rot90(x[0], 1, (1, 2))) else -1
+    assert torch.equal(out[0], torch.rot90(x[0], k, (1, 2))) and torch.equal(out[1], torch.rot90(x[1], -k, (1, 2)))
+    assert torch.equal(apply_op(x, "rotate", torch.tensor([1.0, -0.5])), _rotate(x, torch.tensor([MAX_ROTATE, -MAX_ROTATE / 2])))
 
 
 def test_shear_keeps_the_centre_row_and_moves_the_others():
@@ -75,15 +79,15 @@ def test_shear_keeps_the_centre_row_and_moves_the_others():
 @pytest.mark.parametrize("op, pil", [
     ("equalize", ImageOps.equalize),
     ("autocontrast", ImageOps.autocontrast),
-    ("posterize", lambda im: ImageOps.posterize(im, 3)),
+    ("posterize", lambda im: ImageOps.posterize(im, 5)),
     ("solarize", lambda im: ImageOps.solarize(im, 128)),
 ])
 def test_pixel_ops_match_pil(op, pil):
     x = images(4)
     x[3] = x[3] // 4 + 100  # a narrow range: autocontrast and equalize have something to stretch
     x[2, 1] = 77  # one channel of a single level: left unchanged by both
-    # posterize to 8 - 5 = 3 bits; solarize from 255 * (1 - 0.5) = 127.5, i.e. levels >= 128
-    strength = {"posterize": torch.full((4,), 5 / 6), "solarize": torch.full((4,), 0.5)}.get(op, torch.ones(4))
+    # posterize to 8 - 0.75 * 4 = 5 bits; solarize from 255 * (1 - 0.5) = 127.5, i.e. levels >= 128
+    strength = {"posterize": torch.full((4,), 0.75), "solarize": torch.full((4,), 0.5)}.get(op, torch.ones(4))
     out = apply_op(x.float(), op, strength).round().to(torch.int16)
     expected = torch.stack([from_pil(pil(to_pil(img))) for img in x]).to(torch.int16)
     assert not torch.equal(out, x.to(torch.int16))
