@@ -300,11 +300,14 @@ def main(argv=None) -> dict:
         print(f"{config}: logits swin_edu - timm, max |difference|: float32 {diff['fp32']:.2e}{bf16}; "
               f"same predicted classes: {diff['same_argmax']}")
     _write_json(args.json, result)
-    for config in configs:
-        batch = args.batch or CONFIGS[config]["batch"][args.device]
-        if args.profile:
+    if args.profile:
+        for config in configs:
+            batch = args.batch or CONFIGS[config]["batch"][args.device]
             _print_profile(config, batch, where_time_goes(config, args.device, batch, 1 if args.smoke else 3))
-        for compiled in ([False, True] if args.device == "cuda" and not args.smoke else [False]):
+    # every eager row first, then the compiled ones (compilation is slow: a time limit cuts those first)
+    for compiled in ([False, True] if args.device == "cuda" and not args.smoke else [False]):
+        for config in configs:
+            batch = args.batch or CONFIGS[config]["batch"][args.device]
             label = f"{config} batch {batch}{' compiled' if compiled else ''}"
             if args.time_limit is not None and time.perf_counter() - start > args.time_limit:
                 print(f"{label:28s} skipped: past the time limit of {args.time_limit:.0f} s")
