@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from swin_edu import swin_cifar
+from swin_edu import WindowAttention, swin_cifar
 from swin_edu import training
 from swin_edu.data import DeviceLoader
 from swin_edu.augment import BatchAugment
@@ -222,10 +222,14 @@ def test_fit_on_soft_targets_of_mixup_and_cutmix():
 
 
 def test_bf16_autocast_path_runs_on_cpu(monkeypatch):
-    """The CUDA branch of fit (bf16 autocast around forward and loss) exercised on the CPU."""
+    """The CUDA branch of fit exercised on the CPU: bf16 autocast around forward and loss, and the fused
+    attention (scaled_dot_product_attention, the default on CUDA) with its bias cast to bf16."""
     monkeypatch.setattr(training, "resolve_bf16", lambda device, bf16=True: bool(bf16))
     seen = []
     model = tiny_model()
+    for module in model.modules():
+        if isinstance(module, WindowAttention):
+            module.fused = True
     model.head.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
     x, y = tiny_data(64)
     history = fit(model, DeviceLoader(x, y, 32, train=True), 1, DeviceLoader(x, y, 32, train=False),
