@@ -30,6 +30,11 @@ GPU_DATA=${GPU_DATA:-gpu_data}
 export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONUNBUFFERED=1
 banner() { echo; echo "===== $(date -u +%FT%TZ) $* ====="; }
+parts() {  # which carried parts are here: the machine keeps them only while it stays warm between calls
+  local here=""
+  for part in part1 part2 part3; do [ -d "$GPU_DATA/$part" ] && here="$here $part"; done
+  echo "CIFAR-10 parts in $GPU_DATA:${here:- none}$([ -f "$GPU_DATA/build.py" ] && echo ' + build.py')"
+}
 
 step0() {
   banner "step 0: environment"
@@ -56,13 +61,14 @@ for name in ("einops", "matplotlib", "tqdm", "timm", "numpy", "PIL", "triton"):
     except Exception as err:
         print(f"{name:10s} MISSING ({err})")
 EOF
-    echo "data folder $GPU_DATA:"; ls "$GPU_DATA" 2>&1 | sed 's/^/  /'
+    parts
     df -h . | tail -1
   } 2>&1 | tee "$OUT/env.txt"
 }
 
 step1() {
   banner "step 1: python -m swin_edu.bench (swin_edu against timm, same weights)"
+  parts
   # rows that would start after BENCH_SECONDS are skipped; the hard stop keeps the step under 3 minutes
   timeout $((${BENCH_SECONDS:-120} + 55)) "$PYTHON" -m swin_edu.bench --json "$OUT/bench.json" \
     --time-limit "${BENCH_SECONDS:-120}" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
