@@ -152,8 +152,8 @@ def logits_difference(config: str, device: str, batch: int = 8) -> dict:
         dict with "fp32" (float), "bf16" (float or None on the CPU), "same_argmax" (bool, float32)."""
     ours, theirs = (m.eval() for m in build_pair(config, device))
     x, _ = fake_batch(config, batch, device)
-    tf32 = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False
+    tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # matmuls and the patch conv
     try:
         with torch.no_grad():
             a, b = ours(x), theirs(x)
@@ -163,7 +163,7 @@ def logits_difference(config: str, device: str, batch: int = 8) -> dict:
                 with _autocast(device):
                     result["bf16"] = (ours(x).float() - theirs(x).float()).abs().max().item()
     finally:
-        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
     return result
 
 
