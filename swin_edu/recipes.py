@@ -1,8 +1,8 @@
 """The training recipes of notebook 07 and ``python -m swin_edu.train``, defined once.
 
 - ``cpu``: what the notebook runs without a GPU (and CI runs): a small Swin (137 k parameters) for 12
-  epochs without augmentation; measured on the 2-core CPU: 67.6 % top-1 on the 1,000-image test subset,
-  about 13 s per epoch unloaded (160 s of training).
+  epochs without augmentation; measured on the 2-core CPU: 67.0 % top-1 on the 1,000-image test subset
+  in 165-168 s of training (about 14 s an epoch), the same run from the notebook and the command.
 - ``gpu``: ``swin_cifar()`` (6.8 M parameters, patch 2, window 4) with strong regularisation, after the
   recipes for vision transformers trained from scratch on small data sets (Lee et al. 2021, *Vision
   Transformer for Small-Size Datasets*, who train Swin on CIFAR this way for 100 epochs; DeiT's mixup,
