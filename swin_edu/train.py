@@ -1,8 +1,8 @@
 """Train a Swin on CIFAR-10 from the command line: the same recipe and the same ``fit`` as notebook 07.
 
-    python -m swin_edu.train --recipe cpu --out runs/cpu          # about 3 minutes on two cores
-    python -m swin_edu.train --recipe gpu --out runs/gpu          # one GPU, under 8 minutes
-    python -m swin_edu.train --recipe gpu --out runs/gpu --resume # continue an interrupted run
+    python -m swin_edu.train --recipe cpu --out checkpoints/cpu   # about 3 minutes on two cores
+    python -m swin_edu.train --recipe gpu --out checkpoints/gpu   # one GPU, under 8 minutes
+    python -m swin_edu.train --recipe gpu --out checkpoints/gpu --resume   # continue an interrupted run
 
 The output folder receives, as the run goes (so that an interrupted run still leaves its history):
 history.json (per epoch: losses, accuracies, learning rate, seconds), run.json (recipe, device, torch,
@@ -189,23 +189,23 @@ def main(argv: list[str] | None = None) -> dict:
         epilog="recipes:\n" + "\n".join(
             f"  {k:5s} {r.epochs} epochs{' (fitted to the time limit)' if r.time_limit else ''}, batch {r.batch_size}, "
             f"lr {r.lr:g}, {'compiled' if r.compile else 'eager'}" for k, r in RECIPES.items())
-        + "\n\nexample: python -m swin_edu.train --recipe gpu --out runs/gpu")
+        + "\n\nexample: python -m swin_edu.train --recipe cpu --out checkpoints/cpu   (checkpoints/ is git-ignored)")
     p.add_argument("--recipe", choices=list(RECIPES), default=None,
                    help="default: gpu when CUDA is available, else cpu")
-    p.add_argument("--out", required=True, help="output folder (history.json, run.json, weights, figure)")
-    p.add_argument("--data", default=None, help="folder holding cifar-10-batches-py/ (default: $SWIN_EDU_DATA, else data/)")
-    p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
-    p.add_argument("--epochs", type=int, help="override the recipe's epochs (with a time limit: the most epochs)")
-    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
-    p.add_argument("--lr", type=float, help="override the recipe's peak learning rate")
-    p.add_argument("--train-images", type=int, help="train on the first N training images only")
-    p.add_argument("--time-limit", type=float,
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (history.json, run.json, weights, figure)")
+    p.add_argument("--data", default=None, metavar="DIR", help="folder holding cifar-10-batches-py/ (default: $SWIN_EDU_DATA, else data/)")
+    p.add_argument("--device", default=None, metavar="DEVICE", help="cuda or cpu (default: cuda when available)")
+    p.add_argument("--epochs", type=int, metavar="N", help="override the recipe's epochs (with a time limit: the most epochs)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, metavar="LR", help="override the recipe's peak learning rate")
+    p.add_argument("--train-images", type=int, metavar="N", help="train on the first N training images only")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="seconds the whole run may take, data and compilation included (0: no limit); "
                         "the epochs are fitted to it and training stops before it")
     p.add_argument("--no-compile", action="store_true", help="train without torch.compile")
-    p.add_argument("--weights-dir", help="folder for checkpoint.pt and weights.pt (default: OUT)")
+    p.add_argument("--weights-dir", metavar="DIR", help="folder for checkpoint.pt and weights.pt (default: the --out folder)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the weights folder")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="of the initialisation, the shuffling and the augmentation")
     args = p.parse_args(argv)
 
     name = args.recipe or ("gpu" if torch.cuda.is_available() else "cpu")
