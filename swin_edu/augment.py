@@ -5,12 +5,14 @@ index, a strength, a rectangle) and the ops are index arithmetic, one ``grid_sam
 blend, kept or not per image with ``torch.where``. A GPU therefore never waits for the CPU.
 
 - :func:`trivial_augment`: TrivialAugment (Müller & Hutter, ICCV 2021): each image gets one of 14 ops
-  at a random strength, within RandAugment's ranges (those of AutoAugment's CIFAR policy too), not the
-  "wide" ones, which shift a 32-pixel image by up to 32 pixels. uint8 in, uint8 out.
+  at a random strength, within RandAugment's ranges (those of AutoAugment's CIFAR policy too): a
+  conservative choice; the paper's "wide" ranges (translation up to 32 pixels, rotation up to 135
+  degrees) were also designed with CIFAR in mind. uint8 in, uint8 out.
 - :func:`random_erasing` (Zhong et al., AAAI 2020): a random rectangle of some images replaced by noise.
   On normalised floats.
 - :func:`mixup` (Zhang et al., ICLR 2018) and :func:`cutmix` (Yun et al., ICCV 2019): the batch mixed
-  with itself in reverse order, the one-hot labels in the same proportion, as in timm and DeiT.
+  with itself in reverse order (mixup: whole images weighted by lam; cutmix: a box pasted, lam being the
+  fraction of pixels kept), the one-hot labels with the same weights, as in timm and DeiT.
 - :class:`BatchAugment`: the recipe's choice of these (with crop + flip from :mod:`swin_edu.data`), in
   the order :class:`swin_edu.data.DeviceLoader` applies them.
 
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["TA_OPS", "MAX_TRANSLATE", "MAX_ROTATE", "trivial_augment", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
+__all__ = ["TA_OPS", "MAX_TRANSLATE", "MAX_ROTATE", "trivial_augment", "trivial_augment_draws", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
 
 #: TrivialAugment's ops, in torchvision's order
 TA_OPS = ("identity", "shear_x", "shear_y", "translate_x", "translate_y", "rotate", "brightness", "color",
@@ -167,6 +169,21 @@ def apply_op(x: torch.Tensor, op: str, strength: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown op {op!r}; choose one of {', '.join(TA_OPS)}")
 
 
+def trivial_augment_draws(n: int, device: torch.device | str = "cpu",
+                          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The random choices of :func:`trivial_augment` for ``n`` images, in the order it makes them: the op
+    (an index into :data:`TA_OPS`, uniform over all 14: ``translate_x`` and ``translate_y`` are two ops,
+    so a translation of either kind has odds 2/14) and the strength (one of 31 levels 0/30 .. 30/30,
+    with a random sign).
+
+    Shapes: -> op int64 [n], strength float [n] in [-1, 1].
+    """
+    op = torch.randint(0, len(TA_OPS), (n,), device=device, generator=generator)
+    level = torch.randint(0, TA_BINS, (n,), device=device, generator=generator)
+    sign = torch.randint(0, 2, (n,), device=device, generator=generator) * 2 - 1
+    return op, level / (TA_BINS - 1) * sign
+
+
 def trivial_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """TrivialAugment for a batch: every image gets one op drawn uniformly from :data:`TA_OPS`, at a
     strength drawn uniformly from 31 levels (0/30 .. 30/30) with a random sign (see :func:`apply_op`).
@@ -179,11 +196,7 @@ def trivial_augment(images: torch.Tensor, generator: torch.Generator | None = No
     if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"trivial_augment expects uint8 RGB images [B, 3, H, W], got {images.dtype} "
                          f"{tuple(images.shape)}")
-    B, dev = len(images), images.device
-    op = torch.randint(0, len(TA_OPS), (B,), device=dev, generator=generator)
-    level = torch.randint(0, TA_BINS, (B,), device=dev, generator=generator)
-    sign = torch.randint(0, 2, (B,), device=dev, generator=generator) * 2 - 1
-    strength = level / (TA_BINS - 1) * sign
+    op, strength = trivial_augment_draws(len(images), images.device, generator)
     x = images.float()
     out = x
     for k, name in enumerate(TA_OPS[1:], start=1):

@@ -6,7 +6,7 @@ import torch
 from PIL import Image, ImageOps
 
 from swin_edu.augment import (MAX_ROTATE, MAX_TRANSLATE, TA_OPS, BatchAugment, _rotate, apply_op, cutmix, mixup,
-                              random_erasing, trivial_augment)
+                              random_erasing, trivial_augment, trivial_augment_draws)
 from swin_edu.data import DeviceLoader
 
 
@@ -116,6 +116,34 @@ def test_trivial_augment_applies_one_op_per_image():
         alone = apply_op(x[b:b + 1].float(), TA_OPS[op[b]], strength[b:b + 1]).round().to(torch.uint8)
         assert torch.equal(out[b:b + 1], alone), (b, TA_OPS[op[b]])
     assert torch.equal(out, trivial_augment(x, torch.Generator().manual_seed(5)))
+
+
+def test_trivial_augment_draws_are_those_of_trivial_augment():
+    g = torch.Generator().manual_seed(5)
+    op = torch.randint(0, len(TA_OPS), (64,), generator=g)
+    level = torch.randint(0, 31, (64,), generator=g)
+    sign = torch.randint(0, 2, (64,), generator=g) * 2 - 1
+    draws = trivial_augment_draws(64, "cpu", torch.Generator().manual_seed(5))
+    assert torch.equal(draws[0], op) and torch.equal(draws[1], level / 30 * sign)
+
+
+def test_trivial_augment_op_histogram_is_uniform_over_the_14_ops():
+    """14,000 seeded draws: every op about 1,000 times (chi-square, 13 degrees of freedom, below its 0.1 %
+    critical value 34.5; each count within 5 standard deviations). translate_x and translate_y are two of
+    the 14 ops: a translation of some kind has odds 2/14, any geometric op (2 shears, 2 translations,
+    rotation; all fill with black) 5/14."""
+    n = 14_000
+    op, strength = trivial_augment_draws(n, "cpu", torch.Generator().manual_seed(0))
+    counts = torch.bincount(op, minlength=len(TA_OPS)).double()
+    assert len(counts) == len(TA_OPS) == 14
+    expected = n / len(TA_OPS)
+    assert ((counts - expected) ** 2 / expected).sum() < 34.5, counts.tolist()
+    assert ((counts - expected).abs() < 5 * (expected * 13 / 14) ** 0.5).all(), counts.tolist()
+    levels = torch.bincount((strength.abs() * 30).round().long(), minlength=31)
+    assert len(levels) == 31 and levels.min() > 0
+    assert abs((strength > 0).double().mean() - 0.5 * (1 - (levels[0] / n))) < 0.02  # signs balanced
+    geometric = sum(counts[TA_OPS.index(name)] for name in ("shear_x", "shear_y", "translate_x", "translate_y", "rotate"))
+    assert abs(geometric / n - 5 / 14) < 0.02
 
 
 def test_trivial_augment_checks_input():
