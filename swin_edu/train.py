@@ -32,7 +32,7 @@ from .data import DeviceLoader, data_dir, load_cifar10
 from .recipes import RECIPES, Recipe
 from .training import fit
 
-__all__ = ["main", "run", "wall_clock", "device_name", "test_set_name", "recorded_runs", "RESULTS"]
+__all__ = ["main", "run", "wall_clock", "device_name", "test_set_name", "recorded_runs", "describe_run", "RESULTS"]
 
 #: where recorded runs are committed: one folder per run, holding run.json and history.json
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -82,6 +82,17 @@ def recorded_runs(root: str | os.PathLike = RESULTS, device_type: str = "cuda") 
             if run.get("device_type") == device_type:
                 runs.append((run, json.loads((path.parent / "history.json").read_text())))
     return sorted(runs, key=lambda r: r[0]["date"])
+
+
+def describe_run(run: dict) -> str:
+    """One line on a recorded run (the content of its run.json): date, device, recipe, accuracy and the
+    wall clock split into data, compilation, training and evaluation."""
+    sec = run["seconds"]
+    return (f"recorded {run['device_type'].upper()} run of {run['date'][:10]} on {run['device']} (recipe "
+            f"{run['recipe']}, torch {run['torch']}): {run['test_acc']:.1%} top-1 ({run['test_set']}) after "
+            f"{run['epochs_done']} epochs; wall clock {sec['total'] / 60:.1f} min = data {sec['data']:.0f} s + "
+            f"compile {sec['compile']:.0f} s + training {sec['training']:.0f} s + evaluation "
+            f"{sec['evaluation']:.0f} s; {sec['images_per_second']:,.0f} img/s")
 
 
 def _git_commit() -> str | None:

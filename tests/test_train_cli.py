@@ -83,3 +83,41 @@ def test_recipes_are_shared_with_the_notebook():
     gpu = RECIPES["gpu"]
     assert gpu.compile and gpu.time_limit and gpu.warmup_epochs >= 2  # the schedule is fitted in the warm-up
     assert RECIPES["cpu"].time_limit is None  # the notebook's CPU run is deterministic
+
+
+def _write_run(folder: Path, device_type: str, date: str, test_acc: list[float]) -> None:
+    folder.mkdir(parents=True)
+    run = {"recipe": "gpu", "date": date, "device": "Fake GPU" if device_type == "cuda" else "Fake CPU",
+           "device_type": device_type, "torch": "2.x", "test_acc": test_acc[-1], "test_set": "10,000-image test set",
+           "epochs_done": len(test_acc), "seconds": {"total": 450.0, "data": 3.0, "compile": 50.0, "training": 380.0,
+                                                     "evaluation": 17.0, "images_per_second": 23000.0}}
+    history = {"test_acc": test_acc, "epoch_time": [2.0] * len(test_acc)}
+    (folder / "run.json").write_text(json.dumps(run))
+    (folder / "history.json").write_text(json.dumps(history))
+
+
+def test_recorded_runs_and_the_comparison_figure_with_a_fake_results_folder(tmp_path):
+    """Notebook 07's section 10 when results/ holds GPU runs: the newest CUDA run, its line, the figure."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from swin_edu.plotting import plot_run_comparison
+
+    assert train.recorded_runs(tmp_path) == []  # nothing recorded: the notebook prints that and draws nothing
+    _write_run(tmp_path / "cpu-2026-11-28", "cpu", "2026-11-28T05:30:31+00:00", [0.4, 0.67])
+    assert train.recorded_runs(tmp_path) == []  # a CPU run is not a GPU run
+    _write_run(tmp_path / "gpu-2026-12-02-h100", "cuda", "2026-12-02T10:00:00+00:00", [0.5, 0.9, 0.94])
+    _write_run(tmp_path / "gpu-2026-12-01-h100", "cuda", "2026-12-01T10:00:00+00:00", [0.5, 0.93])
+    (tmp_path / "incomplete").mkdir()
+    (tmp_path / "incomplete" / "run.json").write_text(json.dumps({"device_type": "cuda", "date": "2027"}))  # no history
+    runs = train.recorded_runs(tmp_path)
+    assert [run["date"][:10] for run, _ in runs] == ["2026-12-01", "2026-12-02"]  # oldest first
+    run, history = runs[-1]
+    assert history["test_acc"] == [0.5, 0.9, 0.94]
+    line = train.describe_run(run)
+    assert line.startswith("recorded CUDA run of 2026-12-02 on Fake GPU") and "94.0% top-1" in line
+    assert "7.5 min = data 3 s + compile 50 s + training 380 s + evaluation 17 s; 23,000 img/s" in line
+    fig = plot_run_comparison({"this notebook (cpu)": {"test_acc": [0.4, 0.67], "epoch_time": [14.0, 14.0]},
+                               "GPU, 2026-12-02": history})
+    ax_epoch, ax_time = fig.axes
+    assert [line.get_label() for line in ax_epoch.lines] == ["this notebook (cpu): 67.0%", "GPU, 2026-12-02: 94.0%"]
+    assert list(ax_time.lines[1].get_xdata()) == pytest.approx([2 / 60, 4 / 60, 6 / 60])

@@ -48,7 +48,8 @@ def plot_lr_schedule(warmup_steps: int = 5, total_steps: int = 60) -> Figure:
     steps = np.arange(total_steps)
     fig, ax = plt.subplots(figsize=(5, 2.6))
     ax.plot(steps, [warmup_cosine(s, warmup_steps, total_steps) for s in steps])
-    ax.axvline(warmup_steps - 1, color="grey", linestyle=":", label=f"peak: end of warm-up (step {warmup_steps - 1})")
+    ax.axvline(warmup_steps - 1, color="grey", linestyle=":",
+               label=f"peak: last of {warmup_steps} warm-up steps (step {warmup_steps - 1}, counting from 0)")
     ax.set(xlabel="optimiser step", ylabel="lr / peak lr", title="linear warm-up, then cosine to 0", ylim=(0, 1.05))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -65,7 +66,7 @@ def plot_learning_curves(history: dict[str, Sequence[float]]) -> Figure:
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
     ax_loss.plot(epochs, history["train_loss"], "o-", label="train (with label smoothing)")
-    ax_loss.plot(epochs, history["test_loss"], "s-", label="test")
+    ax_loss.plot(epochs, history["test_loss"], "s-", label="test (no label smoothing)")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     ax_acc.plot(epochs, history["train_acc"], "o-", label="train (batches as trained)")
     ax_acc.plot(epochs, history["test_acc"], "s-", label="test")
@@ -138,13 +139,14 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
         pixel: the query pixel (y, x), marked with a star; its token is outlined in white.
         title: figure title (e.g. which block).
 
-    The map is drawn at token resolution (nearest, so the window edges stay sharp), and the
-    tokens that receive attention are outlined: the window as the block really sees it.
+    The map is drawn at token resolution (nearest, so the window edges stay sharp), with a colour bar
+    per head (0 to that head's largest weight), and the tokens that receive attention are outlined: the
+    window as the block really sees it.
     """
     nH, h, w = maps.shape
     S = image.shape[-1]
     stride = S // h
-    fig, axes = plt.subplots(1, nH + 1, figsize=(2.3 * (nH + 1), 2.6), squeeze=False)
+    fig, axes = plt.subplots(1, nH + 1, figsize=(2.6 * (nH + 1), 2.6), squeeze=False)
     axes = axes[0]
     axes[0].imshow(_to_hwc(image))
     axes[0].set_title("image", fontsize=9)
@@ -153,8 +155,9 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     for head, ax in enumerate(axes[1:]):
         ax.imshow(_to_hwc(image), alpha=0.5)
         values = maps[head].cpu().numpy()
-        ax.imshow(np.ma.masked_less_equal(values, 1e-30), cmap="magma", alpha=0.85, vmin=0, vmax=values.max(),
-                  extent=(-0.5, S - 0.5, S - 0.5, -0.5), interpolation="nearest")
+        im = ax.imshow(np.ma.masked_less_equal(values, 1e-30), cmap="magma", alpha=0.85, vmin=0, vmax=values.max(),
+                       extent=(-0.5, S - 0.5, S - 0.5, -0.5), interpolation="nearest")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=7)
         ax.set_xlim(-0.5, S - 0.5)
         ax.set_ylim(S - 0.5, -0.5)
         ax.set_title(f"head {head}", fontsize=9)
@@ -176,14 +179,15 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
 def plot_learned_bias(bias: torch.Tensor, title: str) -> Figure:
     """Each head's (2M-1)x(2M-1) bias image (from
     :func:`swin_edu.attention_maps.relative_position_bias_image`): the centre is the query itself,
-    a pixel (dy, dx) from the centre is the bias for a key dy rows down and dx columns right."""
+    a pixel (dy, dx) from the centre is the bias for a key dy rows down and dx columns right. One
+    symmetric colour scale for all heads (white = 0), so that the heads can be compared."""
     nH, size, _ = bias.shape
     M = (size + 1) // 2
     fig, axes = plt.subplots(1, nH, figsize=(2.4 * nH, 2.6), squeeze=False)
     ticks = [0, M - 1, size - 1]
+    limit = bias.abs().max().item()
     for head, ax in enumerate(axes[0]):
         values = bias[head].cpu().numpy()
-        limit = np.abs(values).max()
         im = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.plot(M - 1, M - 1, "+", color="black", markersize=8)
         ax.set_xticks(ticks, [-(M - 1), 0, M - 1])
@@ -191,7 +195,7 @@ def plot_learned_bias(bias: torch.Tensor, title: str) -> Figure:
         ax.set(xlabel="dx (key - query)", title=f"head {head}")
         if head == 0:
             ax.set_ylabel("dy (key - query)")
-        fig.colorbar(im, ax=ax, fraction=0.046)
+        fig.colorbar(im, ax=ax, fraction=0.046)  # the same scale on every head
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
