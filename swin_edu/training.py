@@ -18,7 +18,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable
-from functools import partial
 from pathlib import Path
 
 import torch
