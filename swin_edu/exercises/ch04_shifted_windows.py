@@ -219,7 +219,13 @@ def _same(labels: torch.Tensor) -> torch.Tensor:
 
 
 def _mask_with(same: torch.Tensor, inside, across, dtype=torch.float32) -> torch.Tensor:
+    """[nW, N, N] bool -> a mask holding ``inside`` where True and ``across`` where False."""
     return torch.where(same, torch.tensor(inside, dtype=dtype), torch.tensor(across, dtype=dtype))
+
+
+def _mask(labels: torch.Tensor) -> torch.Tensor:
+    """[nW, N] labels of each window -> the [nW, N, N] float32 mask: 0 for equal labels, -100 otherwise."""
+    return _mask_with(_same(labels), 0.0, MASK_VALUE)
 
 
 MASK_MISTAKES = (
@@ -253,7 +259,7 @@ MASK_MISTAKES = (
     ),
     Mistake(
         "original-map-labels",
-        lambda H, W, M, s: _mask_with(_same(_window_labels(seed_numbering(H, W, M, s), M)), 0.0, MASK_VALUE)
+        lambda H, W, M, s: _mask(_window_labels(seed_numbering(H, W, M, s), M))
         if s > 0 else None,
         "your mask compares the region labels of the ORIGINAL map, but the windows that get the mask are "
         "those of the rolled map: the tokens of window 1 are rolled-map positions, so label the rolled "
@@ -262,15 +268,14 @@ MASK_MISTAKES = (
     ),
     Mistake(
         "row-strips",
-        lambda H, W, M, s: _mask_with(_same(region_map(H, W, M, s).reshape(-1, M * M)), 0.0, MASK_VALUE),
+        lambda H, W, M, s: _mask(region_map(H, W, M, s).reshape(-1, M * M)),
         "your windows of labels are M*M consecutive tokens of the row-major label map (a reshape to "
         "[-1, M*M]), not M x M squares. Cut the label map into windows exactly like the features, with "
         f"window_partition(labels[None, :, :, None], M), then flatten each window {WHERE_MASK}.",
     ),
     Mistake(
         "tokens-transposed",
-        lambda H, W, M, s: _mask_with(_same(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nh nw) (m2 m1)",
-                                                      m1=M, m2=M)), 0.0, MASK_VALUE),
+        lambda H, W, M, s: _mask(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nh nw) (m2 m1)", m1=M, m2=M)),
         "your windows are in the right order, but the tokens inside each window are numbered column by "
         "column: token 1 must be the right neighbour of token 0 in its window, not the one below it (on a "
         "square map this looks like windows in column-major order). Flatten each window row by row, as "
@@ -278,10 +283,9 @@ MASK_MISTAKES = (
     ),
     Mistake(
         "column-major-windows",
-        lambda H, W, M, s: _mask_with(_same(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nw nh) (m1 m2)",
-                                                      m1=M, m2=M)), 0.0, MASK_VALUE),
-        "your windows come in column-major order: window 1 must be the top-right neighbour of window 0 "
-        "(the next window along the row), yours is the one below it. The masks of the right column and "
+        lambda H, W, M, s: _mask(rearrange(region_map(H, W, M, s), "(nh m1) (nw m2) -> (nw nh) (m1 m2)", m1=M, m2=M)),
+        "your windows come in column-major order: window 1 must be the window to the right of window 0 "
+        "(the next one along the row of windows), yours is the one below it. The masks of the right column and "
         "of the bottom row of windows differ, so the order matters. Cut the labels with window_partition "
         f"{WHERE_MASK}.",
     ),
