@@ -31,3 +31,11 @@ def test_readme_lists_every_public_name():
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in swin_edu.__all__ if f"`{name}" not in readme]
     assert not missing, f"public names missing from README.md: {missing}"
+
+
+def test_license_file_matches_pyproject():
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]["text"]
+    text = (ROOT / "LICENSE").read_text()
+    assert declared == "MIT" and text.startswith("MIT License"), "LICENSE and pyproject.toml disagree"
+    assert "Permission is hereby granted, free of charge" in text
