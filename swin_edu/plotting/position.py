@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from ..relative_position import relative_position_bias, relative_position_index
 
 __all__ = ["example_bias_table", "plot_relative_position_index", "plot_relative_position_bias",
-           "plot_resized_table"]
+           "plot_resized_table", "query_bias_row", "plot_query_bias"]
 
 
 def example_bias_table(window_size: int = 7, num_heads: int = 3) -> torch.Tensor:
@@ -40,6 +40,16 @@ def _table_grid(table: torch.Tensor) -> torch.Tensor:
     return rearrange(table.detach(), "(a b) h -> h a b", a=side)
 
 
+def _check_table(table: torch.Tensor, window_size: int) -> None:
+    """Raise ValueError unless ``table`` is [(2M-1)^2, nH] for M = window_size."""
+    if window_size < 1:
+        raise ValueError(f"window_size must be >= 1, got {window_size}")
+    rows = (2 * window_size - 1) ** 2
+    if table.dim() != 2 or table.shape[0] != rows:
+        raise ValueError(f"expected a table [(2M-1)^2, nH] = [{rows}, nH] for M={window_size}, "
+                         f"got shape {tuple(table.shape)}")
+
+
 def _offset_axes(ax, side: int) -> None:
     """Label a (2M-1) x (2M-1) table image with offsets dy (rows) and dx (columns)."""
     M = (side + 1) // 2
@@ -51,25 +61,32 @@ def _offset_axes(ax, side: int) -> None:
 
 
 def plot_relative_position_index(window_size: int = 2) -> Figure:
-    """The (2M-1) x (2M-1) table and the [M*M, M*M] index that reads it.
+    """The (2M-1) x (2M-1) rows of the table and the [M*M, M*M] index that reads them.
 
-    Left: the table's entries, numbered as they are stored (row-major), with the offset
-    (dy, dx) each one stands for. Right: :func:`swin_edu.relative_position_index`; entry
-    [i, j] is the table row used by query token i and key token j. Numbers are written in the
-    cells when M <= 4.
+    Left: the table's rows, numbered as they are stored (row-major over (dy, dx)); the colour is the
+    row number r, not a learned value (section 4 of notebook 05 draws the values). Right:
+    :func:`swin_edu.relative_position_index`; entry [i, j] is the table row read by query token i
+    and key token j. Both panels share one colour scale (colour bar on the right), so a cell of the
+    index has the colour of the table row it reads. Numbers are written in the cells when M <= 4.
     """
     M = window_size
+    if M < 1:
+        raise ValueError(f"window_size must be >= 1, got {M}")
     side, N = 2 * M - 1, M * M
     index = relative_position_index(M)
     annotate = M <= 4
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.8), gridspec_kw={"width_ratios": [1, 1.25]})
-    left.imshow(torch.arange(side * side).view(side, side).numpy(), cmap="viridis", interpolation="nearest")
+    scale = dict(cmap="viridis", vmin=0, vmax=max(side * side - 1, 1), interpolation="nearest")  # M=1: 1 row
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained",
+                                      gridspec_kw={"width_ratios": [1, 1.25]})
+    left.imshow(torch.arange(side * side).view(side, side).numpy(), **scale)
     _offset_axes(left, side)
-    left.set_title(f"the table: (2M-1)^2 = {side * side} rows,\none per offset (dy, dx)", fontsize=10)
-    shown = right.imshow(index.numpy(), cmap="viridis", interpolation="nearest")
+    left.set_title(f"the table's rows: (2M-1)^2 = {side * side},\none per offset (dy, dx); colour = row number",
+                   fontsize=10)
+    shown = right.imshow(index.numpy(), **scale)
     right.set_xlabel("key token j")
     right.set_ylabel("query token i")
-    right.set_title(f"relative_position_index({M}): [{N}, {N}],\n(dy+M-1)(2M-1) + (dx+M-1)", fontsize=10)
+    right.set_title(f"relative_position_index({M}): [{N}, {N}],\n(dy+M-1)(2M-1) + (dx+M-1) = the row read",
+                    fontsize=10)
     if annotate:
         for a in range(side):
             for b in range(side):
@@ -81,11 +98,15 @@ def plot_relative_position_index(window_size: int = 2) -> Figure:
                            color="white")
         right.set_xticks(range(N))
         right.set_yticks(range(N))
-    else:
-        fig.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
+    fig.colorbar(shown, ax=[left, right], fraction=0.03, pad=0.02, label="table row (both panels)")
     fig.suptitle(f"window M={M}: {N} tokens, {N * N} token pairs, {side * side} distinct offsets", fontsize=11)
-    fig.tight_layout()
     return fig
+
+
+def _scale(values: torch.Tensor) -> dict:
+    """imshow arguments for bias values: coolwarm from their minimum (blue) to their maximum (red)."""
+    lo, hi = values.min().item(), values.max().item()
+    return dict(cmap="coolwarm", vmin=lo, vmax=max(hi, lo + 1e-12), interpolation="nearest")
 
 
 def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure:
@@ -95,21 +116,25 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
         table: [(2M-1)^2, nH], e.g. a layer's ``relative_position_bias_table`` or
             :func:`example_bias_table`.
         window_size: M.
+
+    One colour scale per head (column), from the head's smallest to its largest value, shown by the
+    column's colour bar; the bias only repeats the table's values, so both panels of a column share it.
     """
     M = window_size
+    _check_table(table, M)
     bias = relative_position_bias(table.detach(), relative_position_index(M))  # [nH, N, N]
     grids = _table_grid(table)
     nH = grids.shape[0]
-    fig, axes = plt.subplots(2, nH, figsize=(3.6 * nH, 7.2), squeeze=False,
+    fig, axes = plt.subplots(2, nH, figsize=(3.9 * nH, 7.2), squeeze=False, layout="constrained",
                              gridspec_kw={"height_ratios": [1, 1.3]})
     for h in range(nH):
-        lo, hi = grids[h].min().item(), grids[h].max().item()
+        scale = _scale(grids[h])
         top, bottom = axes[0, h], axes[1, h]
-        top.imshow(grids[h].numpy(), cmap="coolwarm", vmin=lo, vmax=hi, interpolation="nearest")
+        top.imshow(grids[h].numpy(), **scale)
         top.plot(M - 1, M - 1, marker="+", color="k", markersize=10)  # offset (0, 0)
         _offset_axes(top, 2 * M - 1)
         top.set_title(f"head {h}: table, {2 * M - 1}x{2 * M - 1}", fontsize=10)
-        bottom.imshow(bias[h].numpy(), cmap="coolwarm", vmin=lo, vmax=hi, interpolation="nearest")
+        shown = bottom.imshow(bias[h].numpy(), **scale)
         for k in range(M, M * M, M):  # block boundaries: one block per (query row, key row)
             bottom.axhline(k - 0.5, color="k", linewidth=0.3)
             bottom.axvline(k - 0.5, color="k", linewidth=0.3)
@@ -117,10 +142,11 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
         bottom.set_yticks([])
         bottom.set_xlabel("key token j")
         bottom.set_ylabel("query token i")
-        bottom.set_title(f"head {h}: bias B[{h}], {M * M}x{M * M}", fontsize=10)
-    fig.suptitle(f"relative position bias, M={M}: table[index[i, j], h] -> B[h, i, j] "
-                 f"(same colour scale per column; blocks = pairs of window rows)", fontsize=11)
-    fig.tight_layout()
+        bottom.set_title(f"head {h}: bias[{h}], {M * M}x{M * M}", fontsize=10)
+        fig.colorbar(shown, ax=axes[:, h].tolist(), location="bottom", fraction=0.04, pad=0.02,
+                     label=f"bias of head {h}")
+    fig.suptitle(f"relative position bias, M={M}: bias[h, i, j] = table[index[i, j], h]\n"
+                 f"(one colour scale per head, see its colour bar; blocks = pairs of window rows)", fontsize=11)
     return fig
 
 
@@ -130,19 +156,118 @@ def plot_resized_table(table: torch.Tensor, resized: torch.Tensor) -> Figure:
     Args:
         table: [(2M-1)^2, nH], the original table.
         resized: [(2M'-1)^2, nH], the same table resized (e.g. bicubic, M=7 -> M'=12).
+
+    One colour scale per head (column), spanning both tables, shown by the column's colour bar.
     """
     before, after = _table_grid(table), _table_grid(resized)
     nH = before.shape[0]
-    fig, axes = plt.subplots(2, nH, figsize=(3.4 * nH, 7), squeeze=False)
+    if after.shape[0] != nH:
+        raise ValueError(f"table and resized need the same number of heads, got {nH} and {after.shape[0]}")
+    fig, axes = plt.subplots(2, nH, figsize=(3.6 * nH, 7.4), squeeze=False, layout="constrained")
     for h in range(nH):
-        lo, hi = before[h].min().item(), before[h].max().item()
+        scale = _scale(torch.cat([before[h].flatten(), after[h].flatten()]))
         for row, grid in enumerate((before, after)):
             ax = axes[row, h]
-            ax.imshow(grid[h].numpy(), cmap="coolwarm", vmin=lo, vmax=hi, interpolation="nearest")
+            shown = ax.imshow(grid[h].numpy(), **scale)
             _offset_axes(ax, grid.shape[-1])
             ax.set_title(f"head {h}: {grid.shape[-1]}x{grid.shape[-1]} (M={(grid.shape[-1] + 1) // 2})", fontsize=10)
-    fig.suptitle(f"resizing the table: {tuple(table.shape)} -> {tuple(resized.shape)}", fontsize=11)
-    fig.tight_layout()
+        fig.colorbar(shown, ax=axes[:, h].tolist(), location="bottom", fraction=0.04, pad=0.02,
+                     label=f"bias of head {h}")
+    fig.suptitle(f"resizing the table: {tuple(table.shape)} -> {tuple(resized.shape)} "
+                 f"(one colour scale per head, see its colour bar)", fontsize=11)
+    return fig
+
+
+def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int],
+                   head: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """What one query token reads: its row of the index and its row of one head's bias, as windows.
+
+    Args:
+        table: [(2M-1)^2, nH] relative position bias table.
+        window_size: M.
+        query: (row, col) of the query token inside the window, each in [0, M-1].
+        head: which head's bias, in [0, nH-1].
+
+    Returns:
+        (index_row, bias_row), both [M, M]: entry [y, x] belongs to the key token at row y, column x
+        of the window (token j = y*M + x). ``index_row`` (int64) is the table row that the pair
+        (query, key) reads, (dy + M-1)(2M-1) + (dx + M-1) with (dy, dx) = query - key; ``bias_row``
+        is ``table[index_row, head]``. They equal row ``row*M + col`` of
+        :func:`swin_edu.relative_position_index` and of head ``head`` of
+        :func:`swin_edu.relative_position_bias`, reshaped to [M, M].
+    """
+    M = window_size
+    _check_table(table, M)
+    row, col = query
+    if not (0 <= row < M and 0 <= col < M):
+        raise ValueError(f"the query (row, col) must lie inside the {M}x{M} window, each in [0, {M - 1}], "
+                         f"got {tuple(query)}")
+    if not 0 <= head < table.shape[1]:
+        raise ValueError(f"head must be in [0, {table.shape[1] - 1}] for a table with {table.shape[1]} heads, "
+                         f"got {head}")
+    ys, xs = torch.meshgrid(torch.arange(M), torch.arange(M), indexing="ij")  # key positions, [M, M] each
+    dy, dx = row - ys, col - xs  # query minus key, each in [-(M-1), M-1]
+    index_row = (dy + M - 1) * (2 * M - 1) + (dx + M - 1)
+    return index_row, table.detach()[index_row, head]
+
+
+def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int], head: int = 0) -> Figure:
+    """One query token of an M x M window: its offsets to every key, the table rows they read, the bias.
+
+    Left: the window, every key token j with its offset (dy, dx) = query - key; the query in red.
+    Middle: the query's row of the relative position index as an [M, M] image (the same colours as
+    :func:`plot_relative_position_index`, colour bar = table row). Right: the query's bias row of one
+    head, ``table[index, head]``, on a colour scale that spans the head's whole table (so colours
+    compare between queries), with its colour bar. See :func:`query_bias_row`.
+    """
+    M = window_size
+    index_row, bias_row = query_bias_row(table, M, query, head)
+    row, col = query
+    side = 2 * M - 1
+    size = min(11, 60 // M)  # text size that fits the cells, up to 9 x 9
+    fig, (win, idx, bia) = plt.subplots(1, 3, figsize=(14, 4.8), layout="constrained")
+    for y in range(M):
+        for x in range(M):
+            is_query = (y, x) == (row, col)
+            win.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, fc="#d62728" if is_query else "#e8eef6",
+                                        ec="white", lw=1.5))
+            win.text(x, y, f"{y * M + x}\n({row - y},{col - x})", ha="center", va="center", fontsize=size,
+                     color="white" if is_query else "black")
+    win.set_xlim(-0.5, M - 0.5)
+    win.set_ylim(M - 0.5, -0.5)
+    win.set_aspect("equal")
+    win.set_xticks(range(M))
+    win.set_yticks(range(M))
+    win.set_xlabel("key column x")
+    win.set_ylabel("key row y")
+    win.set_title(f"window {M}x{M}: query ({row}, {col}) = token {row * M + col} (red)\n"
+                  f"cells: key token j, offset (dy, dx) = query - key", fontsize=10)
+    shown = idx.imshow(index_row.numpy(), cmap="viridis", vmin=0, vmax=max(side * side - 1, 1),
+                       interpolation="nearest")
+    for y in range(M):
+        for x in range(M):
+            light = index_row[y, x] > 0.6 * (side * side - 1)  # yellow-green cells: dark text
+            idx.text(x, y, str(int(index_row[y, x])), ha="center", va="center", fontsize=size,
+                     color="black" if light else "white")
+    idx.set_title(f"its row of relative_position_index({M}),\nas {M}x{M}: the table row each key reads",
+                  fontsize=10)
+    fig.colorbar(shown, ax=idx, fraction=0.046, pad=0.04, label="table row")
+    scale = _scale(table.detach()[:, head])
+    shown = bia.imshow(bias_row.numpy(), **scale)
+    for y in range(M):
+        for x in range(M):
+            bia.text(x, y, f"{bias_row[y, x].item() + 0.0:.2f}", ha="center", va="center", fontsize=size)
+    bia.set_title(f"its bias row, head {head}: table[index, {head}]\n(colour scale: the head's whole table)",
+                  fontsize=10)
+    fig.colorbar(shown, ax=bia, fraction=0.046, pad=0.04, label=f"bias of head {head}")
+    for ax in (idx, bia):
+        ax.set_xticks(range(M))
+        ax.set_yticks(range(M))
+        ax.set_xlabel("key column x")
+        ax.set_ylabel("key row y")
+        ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, ec="#d62728", lw=2.5))
+    fig.suptitle(f"what query token {row * M + col} reads: offset (dy, dx) -> table row "
+                 f"(dy+{M - 1})*{side} + (dx+{M - 1}) -> bias", fontsize=11)
     return fig
 
 

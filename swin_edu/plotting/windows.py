@@ -170,22 +170,32 @@ def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
 
 
 def plot_attention_heads(weights: torch.Tensor, query: int, image: torch.Tensor | None = None) -> Figure:
-    """The attention weights of one window, one column per head.
+    """The attention weights of one window, one column per head, on one shared colour scale.
 
     Args:
         weights: [nH, N, N] softmax weights of one window (N = M*M), e.g. one window of
             ``WindowAttention.attention_weights(x)``.
         query: index (0..N-1, row-major in the window) of the token whose weights are drawn in the bottom row.
-        image: optional [3, P*M, P*M] crop of the pixels under the window, drawn on the left.
+        image: optional [3, P*M, P*M] crop of the pixels under the window (P pixels per token), drawn on the left.
 
     Top row: the N x N matrix of every head (row = query, column = key; each row sums to 1).
     Bottom row: the query's row reshaped to the M x M window, the query marked by a red square.
-    Every panel has its own colour scale (see its colour bar).
+    All panels share one colour scale, from the smallest to the largest weight of the window over
+    all heads, shown by one colour bar: the same colour is the same weight in every panel.
     """
+    if weights.dim() != 3 or weights.shape[1] != weights.shape[2]:
+        raise ValueError(f"expected weights [nH, N, N] of one window, got shape {tuple(weights.shape)}")
     nH, N, _ = weights.shape
     M = int(round(N**0.5))
+    if M * M != N:
+        raise ValueError(f"N = {N} tokens is not the square of a window side M")
+    if not 0 <= query < N:
+        raise ValueError(f"query must be a token of the window, in [0, {N - 1}], got {query}")
+    weights = weights.detach()
+    scale = dict(cmap="viridis", vmin=weights.min().item(), vmax=weights.max().item())
     extra = image is not None
-    fig, axes = plt.subplots(2, nH + extra, figsize=(3.6 * (nH + extra), 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, nH + extra, figsize=(3.4 * (nH + extra) + 1, 6.6), squeeze=False,
+                             layout="constrained")
     if extra:
         axes[0, 0].imshow(rearrange(image, "c h w -> h w c").numpy())
         axes[0, 0].set_title("the window's pixels")
@@ -197,18 +207,20 @@ def plot_attention_heads(weights: torch.Tensor, query: int, image: torch.Tensor 
         axes[1, 0].axis("off")
     for h in range(nH):
         top, bottom = axes[0, h + extra], axes[1, h + extra]
-        fig.colorbar(top.imshow(weights[h].numpy(), cmap="viridis"), ax=top, fraction=0.046, pad=0.04)
+        shown = top.imshow(weights[h].numpy(), **scale)
         top.axhline(query, color="red", lw=0.8)
         top.set_title(f"head {h}: [N, N] = [{N}, {N}]")
         top.set_xlabel("key")
         top.set_ylabel("query")
-        fig.colorbar(bottom.imshow(weights[h, query].view(M, M).numpy(), cmap="viridis"), ax=bottom,
-                     fraction=0.046, pad=0.04)
+        bottom.imshow(weights[h, query].view(M, M).numpy(), **scale)
         bottom.add_patch(Rectangle((query % M - 0.5, query // M - 0.5), 1, 1, fill=False, ec="red", lw=2))
         bottom.set_title(f"head {h}: weights of query {query}", fontsize=10)
         bottom.set_xticks([])
         bottom.set_yticks([])
-    fig.tight_layout()
+    fig.colorbar(shown, ax=axes[:, extra:].ravel().tolist(), fraction=0.025, pad=0.02,
+                 label="attention weight (one scale for all panels)")
+    fig.suptitle(f"attention weights of one window, {nH} heads on one colour scale "
+                 f"[{scale['vmin']:.3f}, {scale['vmax']:.3f}] (uniform would be 1/N = {1 / N:.3f})", fontsize=11)
     return fig
 
 

@@ -1,0 +1,32 @@
+"""The attention-heads figure of notebook 03: one colour scale for every panel."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from swin_edu.plotting import plot_attention_heads  # noqa: E402
+
+
+@pytest.mark.parametrize("with_image", [False, True])
+def test_heads_share_one_colour_scale(with_image):
+    weights = torch.randn(3, 16, 16).softmax(-1)
+    weights[1] *= 0.5  # a head with smaller weights must not get its own stretched scale
+    image = torch.rand(3, 8, 8) if with_image else None
+    fig = plot_attention_heads(weights, 5, image=image)
+    maps = [im for ax in fig.axes if ax.get_title().startswith("head") for im in ax.get_images()]
+    assert len(maps) == 6
+    assert {im.get_clim() for im in maps} == {(weights.min().item(), weights.max().item())}
+    assert sum(ax.get_label() == "<colorbar>" for ax in fig.axes) == 1
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("weights, query, message", [
+    (torch.rand(3, 16, 15), 0, r"\[nH, N, N\]"),
+    (torch.rand(3, 15, 15), 0, "not the square"),
+    (torch.rand(3, 16, 16), 16, r"in \[0, 15\]"),
+])
+def test_heads_reject_wrong_input(weights, query, message):
+    with pytest.raises(ValueError, match=message):
+        plot_attention_heads(weights, query)
