@@ -7,7 +7,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from swin_edu import region_map  # noqa: E402
+from swin_edu import region_map, shifted_window_mask  # noqa: E402
 from swin_edu.plotting import masks  # noqa: E402
 
 
@@ -40,3 +40,64 @@ def test_weights_and_reach_figures_draw():
                 masks.plot_reach(torch.ones(2, 8, 8, dtype=torch.bool), ["a", "b"], 4, (3, 3))):
         assert isinstance(fig, Figure)
         plt.close(fig)
+
+
+# --- region_views: the logic of the region figures and of the shift explorer -------------------------
+
+GEOMETRIES = [(8, 8, 4, 2, 1), (8, 8, 4, 1, 3), (12, 8, 4, 3, 5), (8, 12, 4, 1, 0), (7, 14, 7, 3, 1),
+              (14, 21, 7, 3, 5), (56, 56, 7, 3, 63), (6, 9, 3, 2, 4)]
+
+
+@pytest.mark.parametrize("H, W, M, s, window", GEOMETRIES)
+def test_region_views_agree_with_the_package_and_the_modulo_formula(H, W, M, s, window):
+    views = masks.region_views(H, W, M, s, window)
+    code = region_map(H, W, M, s)
+    assert torch.equal(views.code, code)
+    assert torch.equal(views.seed, masks.seed_region_map(H, W, M, s))
+    assert torch.equal(views.seed_rolled, torch.roll(views.seed, (-s, -s), (0, 1)))
+    assert torch.equal(views.code_back, torch.roll(code, (s, s), (0, 1)))
+    i, j = code // 3, code % 3  # the formula: code label 3i + j is seed region 3((i+1) % 3) + (j+1) % 3
+    assert torch.equal(views.seed_rolled, 3 * ((i + 1) % 3) + (j + 1) % 3)
+    # the chosen window: its tokens on the rolled map, their labels row-major, its mask
+    assert views.window == window and int(views.inside.sum()) == M * M
+    row, col = divmod(window, W // M)
+    assert views.inside[row * M:(row + 1) * M, col * M:(col + 1) * M].all()
+    assert torch.equal(views.code_in_window, code[row * M:(row + 1) * M, col * M:(col + 1) * M].flatten())
+    assert torch.equal(views.seed_in_window, views.seed_rolled[views.inside])
+    assert torch.equal(views.mask, shifted_window_mask(H, W, M, s)[window])
+    # both numberings name the same regions: the seed's labels give the same mask
+    same_seed = views.seed_in_window[:, None] == views.seed_in_window[None, :]
+    assert torch.equal(views.mask == 0, same_seed)
+
+
+def test_region_views_default_window_is_the_top_right_one():
+    views = masks.region_views(8, 12, 4, 2)
+    assert views.window == 2 and views.inside[:4, 8:].all()
+    assert sorted(masks.region_views(8, 8, 4, 2).seed_in_window.unique().tolist()) == [3, 5]
+
+
+@pytest.mark.parametrize("args, message", [
+    ((10, 10, 4, 2, 0), "multiples of the window size"),
+    ((8, 8, 4, 0, 0), "1 <= s < M"),
+    ((8, 8, 4, 4, 0), r"shift must be in \[0, window_size\)"),
+    ((8, 8, 4, 2, 4), "nW = 4 windows"),
+    ((8, 8, 4, 2, -1), "nW = 4 windows"),
+])
+def test_region_views_rejects_what_the_package_does_not_accept(args, message):
+    with pytest.raises(ValueError, match=message):
+        masks.region_views(*args)
+    with pytest.raises(ValueError, match=message):
+        masks.plot_shift_explorer(*args)
+
+
+def test_seed_region_map_rejects_a_zero_shift():
+    with pytest.raises(ValueError, match="1 <= s < M"):
+        masks.seed_region_map(8, 8, 4, 0)
+
+
+@pytest.mark.parametrize("H, W, M, s, window", [(8, 8, 4, 2, 1), (7, 14, 7, 3, 0), (12, 8, 4, 1, 5)])
+def test_shift_explorer_figure_draws(H, W, M, s, window):
+    fig = masks.plot_shift_explorer(H, W, M, s, window)
+    assert isinstance(fig, Figure)
+    assert f"Window {window} holds" in fig.get_suptitle()
+    plt.close(fig)

@@ -6,5 +6,6 @@ running (GitHub, an exported notebook, nbval), the explorer's output is the stat
 initial values.
 """
 from ._widget import Explorer, figure_png
+from .shift import explore_shift  # noqa: F401  notebook 04
 
 __all__ = ["Explorer", "figure_png"]

@@ -13,22 +13,34 @@ top-right window holds the seed's regions 5 and 3, which the code labels 1 and 2
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import matplotlib.pyplot as plt
 import torch
+from einops import rearrange
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from ..windows import region_map, shifted_window_mask, window_partition
+from ..windows import check_window, region_map, shifted_window_mask, window_partition
 
-__all__ = ["seed_region_map", "plot_region_maps", "plot_mask_window", "plot_window_weights", "plot_reach",
-           "REGION_COLORS"]
+__all__ = ["seed_region_map", "RegionViews", "region_views", "plot_region_maps", "plot_mask_window",
+           "plot_shift_explorer", "plot_window_weights", "plot_reach", "REGION_COLORS"]
 
 #: one colour per region, indexed by the seed's numbering (a region keeps its colour when it moves)
 REGION_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
                  "#d9d9d9")
 _HIGHLIGHT = "#d62728"
+
+
+def _check_geometry(H: int, W: int, window_size: int, shift: int) -> None:
+    """ValueError unless the map is cut into M x M windows and 1 <= s < M (a real shift: nine regions)."""
+    check_window(H, W, window_size, shift)
+    if shift < 1:
+        raise ValueError(f"the regions need a shift 1 <= s < M = {window_size}, got s = {shift} "
+                         "(with s = 0 there is no roll and a single region)")
 
 
 def seed_region_map(H: int, W: int, window_size: int, shift: int) -> torch.Tensor:
@@ -37,7 +49,9 @@ def seed_region_map(H: int, W: int, window_size: int, shift: int) -> torch.Tenso
     Each axis is cut at s and H-M+s (the shifted window grid, first and last bands
     shortened) and the 3x3 grid is numbered 0..8 row-major. Equal to
     ``torch.roll(code, (s, s))`` with code labels mapped by 3i + j -> 3((i+1) % 3) + (j+1) % 3.
+    H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
     """
+    _check_geometry(H, W, window_size, shift)
     M, s = window_size, shift
     bands = (slice(0, s), slice(s, H - M + s), slice(H - M + s, None))
     cols = (slice(0, s), slice(s, W - M + s), slice(W - M + s, None))
@@ -46,6 +60,61 @@ def seed_region_map(H: int, W: int, window_size: int, shift: int) -> torch.Tenso
         for j, c in enumerate(cols):
             regions[rows, c] = 3 * i + j
     return regions
+
+
+class RegionViews(NamedTuple):
+    """The regions of one geometry seen four ways, and one window of the rolled map (:func:`region_views`).
+
+    Maps are [H, W] int64 (``inside`` is bool); the window's tensors are row-major over its N = M*M tokens.
+    """
+
+    seed: torch.Tensor  #: [H, W] the seed's numbering on the original map (:func:`seed_region_map`)
+    seed_rolled: torch.Tensor  #: [H, W] the same numbers after the roll by (-s, -s): they travel with their tokens
+    code: torch.Tensor  #: [H, W] the official labels on the rolled map (:func:`swin_edu.region_map`)
+    code_back: torch.Tensor  #: [H, W] the official labels rolled back by (+s, +s) onto the original map
+    window: int  #: index of the chosen window of the rolled map (row-major over the window grid)
+    inside: torch.Tensor  #: [H, W] bool, True on the tokens of that window (on the rolled map)
+    seed_in_window: torch.Tensor  #: [N] the seed region of each token of the window
+    code_in_window: torch.Tensor  #: [N] the official label of each token of the window
+    mask: torch.Tensor  #: [N, N] that window's mask, ``shifted_window_mask(H, W, M, s)[window]``
+
+
+def region_views(H: int, W: int, window_size: int, shift: int, window: int | None = None) -> RegionViews:
+    """Everything the region figures and the shift explorer show, for an [H, W] map, window M, shift s.
+
+    Args:
+        H, W: map size, multiples of M = ``window_size``.
+        window_size: M >= 2.
+        shift: s, with 1 <= s < M (any s, not only M // 2).
+        window: a window of the rolled map, 0 <= window < nW = (H/M)(W/M); default: the top-right
+            one, W/M - 1.
+
+    Returns:
+        :class:`RegionViews`: the four [H, W] region maps (seed and official numbering, before and
+        after the roll), the chosen window's tokens, their [N] labels and its [N, N] mask.
+
+    Raises:
+        ValueError: if M does not divide H and W, s is not in [1, M), or the window does not exist.
+    """
+    M, s = window_size, shift
+    _check_geometry(H, W, M, s)
+    nW = (H // M) * (W // M)
+    window = W // M - 1 if window is None else window
+    if not 0 <= window < nW:
+        raise ValueError(f"a {H}x{W} map with M={M} has nW = {nW} windows (0..{nW - 1}), got window {window}")
+    seed = seed_region_map(H, W, M, s)
+    seed_rolled = torch.roll(seed, (-s, -s), (0, 1))
+    code = region_map(H, W, M, s)
+    row, col = divmod(window, W // M)
+    inside = torch.zeros(H, W, dtype=torch.bool)
+    inside[row * M:(row + 1) * M, col * M:(col + 1) * M] = True
+
+    def in_window(labels: torch.Tensor) -> torch.Tensor:  # [H, W] -> [N], the chosen window row-major
+        return rearrange(window_partition(labels[None, :, :, None], M)[window], "m1 m2 one -> (m1 m2 one)")
+
+    return RegionViews(seed=seed, seed_rolled=seed_rolled, code=code, code_back=torch.roll(code, (s, s), (0, 1)),
+                       window=window, inside=inside, seed_in_window=in_window(seed_rolled),
+                       code_in_window=in_window(code), mask=shifted_window_mask(H, W, M, s)[window])
 
 
 def _cells(ax, H: int, W: int) -> None:
@@ -89,29 +158,20 @@ def _label_regions(ax, labels: torch.Tensor, fontsize: float) -> None:
                 fontsize=fontsize, fontweight="bold")
 
 
-def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2) -> Figure:
-    """The 3x3 regions before and after ``torch.roll(x, (-s, -s))``, in both numberings.
+_SHIFTED_GRID = dict(color="k", linewidth=2, linestyle="--")  # the shifted grid, on the original map
+_REGULAR_GRID = dict(color="k", linewidth=2, linestyle="-")  # the regular M x M windows, on the rolled map
 
-    Top row: the seed's numbering (regions 0..8 on the original map). Bottom row: the official
-    labels (:func:`swin_edu.region_map`, defined on the rolled map). Left: original map, with the
-    shifted window grid (dashed). Right: rolled map, with the regular M x M window grid. A region
-    keeps its colour everywhere; the red outline follows the tokens of the rolled map's top-right
-    window (the seed's regions 5 and 3, the code's labels 1 and 2 when H = W = 2M).
-    """
-    M, s = window_size, shift
-    seed = seed_region_map(H, W, M, s)
-    rolled_seed = torch.roll(seed, (-s, -s), (0, 1))
-    code = region_map(H, W, M, s)
-    panels = {  # (row, col): (labels, colours by seed region, title)
-        (0, 0): (seed, seed, "seed's numbering, original map"),
-        (0, 1): (rolled_seed, rolled_seed, "seed's numbering, after roll by (-s, -s)"),
-        (1, 0): (torch.roll(code, (s, s), (0, 1)), seed, "official labels, rolled back onto the original map"),
-        (1, 1): (code, rolled_seed, "official labels (region_map), rolled map"),
+
+def _draw_region_maps(axes, views: RegionViews, M: int, s: int) -> list[Line2D]:
+    """Draw the four region maps into a 2x2 array of axes; return the legend handles."""
+    H, W = views.seed.shape
+    panels = {  # (row, col): (labels written, colours by seed region, title)
+        (0, 0): (views.seed, views.seed, "seed's numbering, original map"),
+        (0, 1): (views.seed_rolled, views.seed_rolled, "seed's numbering, after roll by (-s, -s)"),
+        (1, 0): (views.code_back, views.seed, "official labels, rolled back onto the original map"),
+        (1, 1): (views.code, views.seed_rolled, "official labels (region_map), rolled map"),
     }
-    top_right = torch.zeros(H, W, dtype=torch.bool)
-    top_right[:M, W - M:] = True  # the rolled map's top-right window
     fontsize = max(6.0, 14.0 * min(1.0, 8 / max(H, W)) + 4)
-    fig, axes = plt.subplots(2, 2, figsize=(9, 9.4))
     cmap = ListedColormap(REGION_COLORS)
     for (r, c), (labels, colours, title) in panels.items():
         ax = axes[r, c]
@@ -122,18 +182,38 @@ def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 
             ax.set_xticks([])
             ax.set_yticks([])
         if c == 0:  # the shifted grid on the original map: cuts at s, s+M, ...
-            _lines(ax, H, W, range(s, H, M), range(s, W, M), color="k", linewidth=2, linestyle="--")
-            inside = torch.roll(top_right, (s, s), (0, 1))
+            _lines(ax, H, W, range(s, H, M), range(s, W, M), **_SHIFTED_GRID)
+            inside = torch.roll(views.inside, (s, s), (0, 1))
         else:  # the regular grid on the rolled map
-            _lines(ax, H, W, range(M, H, M), range(M, W, M), color="k", linewidth=2)
-            inside = top_right
+            _lines(ax, H, W, range(M, H, M), range(M, W, M), **_REGULAR_GRID)
+            inside = views.inside
         _outline(ax, inside, color=_HIGHLIGHT, linewidth=3)
         _label_regions(ax, labels, fontsize)
         ax.set_title(title, fontsize=10)
+    return [Line2D([], [], label="dashed: shifted window grid on the original map (cuts at s, s+M, ...)",
+                   **_SHIFTED_GRID),
+            Line2D([], [], label="solid: the regular M x M windows of the rolled map", **_REGULAR_GRID),
+            Line2D([], [], color=_HIGHLIGHT, linewidth=3,
+                   label=f"red: the tokens of window {views.window} of the rolled map, on both maps")]
+
+
+def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
+    """The 3x3 regions before and after ``torch.roll(x, (-s, -s))``, in both numberings.
+
+    Top row: the seed's numbering (regions 0..8 on the original map). Bottom row: the official
+    labels (:func:`swin_edu.region_map`, defined on the rolled map). Left: original map, with the
+    shifted window grid (dashed). Right: rolled map, with the regular M x M window grid (solid). A
+    region keeps its colour everywhere; the red outline follows the tokens of one window of the rolled
+    map, by default the top-right one (the seed's regions 5 and 3, the code's labels 1 and 2 when
+    H = W = 2M). Arguments and errors as :func:`region_views`.
+    """
+    M, s = window_size, shift
+    views = region_views(H, W, M, s, window)
+    fig, axes = plt.subplots(2, 2, figsize=(9, 10), layout="constrained")
+    handles = _draw_region_maps(axes, views, M, s)
     fig.suptitle(f"{H}x{W} map, window M={M}, shift s={s}: the same nine regions, two numberings\n"
-                 "(colour = region, follows its tokens; red = tokens of the rolled map's top-right window)",
-                 fontsize=11)
-    fig.tight_layout()
+                 "(colour = region, follows its tokens)", fontsize=11)
+    fig.legend(handles=handles, loc="outside lower center", fontsize=9, frameon=False)
     return fig
 
 
@@ -153,35 +233,18 @@ def _region_strip(ax, labels: torch.Tensor, where: str) -> None:
     ax.set_ylim(N - 0.5, -0.5)
 
 
-def _window_labels(H: int, W: int, window_size: int, shift: int, window: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Seed and official region label of each token of window ``window`` of the rolled map: two [N]."""
-    M, s = window_size, shift
-    rolled_seed = torch.roll(seed_region_map(H, W, M, s), (-s, -s), (0, 1))
-    seed = window_partition(rolled_seed[None, :, :, None], M)[window].flatten()
-    code = window_partition(region_map(H, W, M, s)[None, :, :, None], M)[window].flatten()
-    return seed, code
-
-
-def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
-    """The M*M tokens of one rolled window and its [M*M, M*M] mask from :func:`swin_edu.shifted_window_mask`.
-
-    ``window`` defaults to the top-right window (index W/M - 1), which on an 8x8 map with M=4, s=2
-    holds the seed's regions 5 and 3 (official labels 1 and 2). Mask entries: 0 (white) when the
-    query and key tokens are in the same region, -100 (dark) when not.
-    """
-    M, s = window_size, shift
-    window = W // M - 1 if window is None else window
-    seed, code = _window_labels(H, W, M, s, window)
-    mask = shifted_window_mask(H, W, M, s)[window]  # [N, N]
-    N = M * M
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), gridspec_kw={"width_ratios": [1, 1.5]})
+def _draw_mask_window(left, right, views: RegionViews, M: int) -> None:
+    """Left: the window's tokens with their seed region and official label. Right: its [N, N] mask."""
+    seed, code, N = views.seed_in_window, views.code_in_window, M * M
     left.imshow(seed.view(M, M).numpy(), cmap=ListedColormap(REGION_COLORS), vmin=-0.5, vmax=8.5)
+    long = M <= 4  # small windows: token index, "seed s", "code c"; larger ones: "s | c"
     for t in range(N):
-        left.text(t % M, t // M, f"{t}\nseed {seed[t]}\ncode {code[t]}", ha="center", va="center",
-                  fontsize=max(5, 9 - M // 3))
+        text = f"{t}\nseed {seed[t]}\ncode {code[t]}" if long else f"{seed[t]} | {code[t]}"
+        left.text(t % M, t // M, text, ha="center", va="center", fontsize=9 if long else max(6, 11 - M))
     _cells(left, M, M)
-    left.set_title(f"window {window} of the rolled map:\ntoken index, seed region, official label", fontsize=10)
-    right.imshow(mask.numpy(), cmap="Greys_r", vmin=-100, vmax=0, interpolation="nearest")
+    what = "token index, seed region, official label" if long else "seed region | official label (row-major tokens)"
+    left.set_title(f"window {views.window} of the rolled map:\n{what}", fontsize=10)
+    right.imshow(views.mask.numpy(), cmap="Greys_r", vmin=-100, vmax=0, interpolation="nearest")
     _region_strip(right, seed, "top")
     _region_strip(right, seed, "left")
     step = max(1, N // 16)
@@ -190,11 +253,47 @@ def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 
     right.tick_params(labelsize=7, length=0, pad=16)
     right.set_xlabel("key token j")
     right.set_ylabel("query token i")
-    right.set_title(f"mask[{window}]  ({N}x{N}): white 0 = same region, black -100 = different", fontsize=10,
-                    y=1.06)
-    fig.suptitle(f"{H}x{W} map, M={M}, s={s}: {int((mask != 0).sum())} of {N * N} pairs masked in window {window}",
-                 fontsize=11)
+    right.set_title(f"mask[{views.window}]  ({N}x{N}): white 0 = same region, black -100 = different",
+                    fontsize=10, y=1.06)
+
+
+def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
+    """The M*M tokens of one rolled window and its [M*M, M*M] mask from :func:`swin_edu.shifted_window_mask`.
+
+    ``window`` defaults to the top-right window (index W/M - 1), which on an 8x8 map with M=4, s=2
+    holds the seed's regions 5 and 3 (official labels 1 and 2). Mask entries: 0 (white) when the
+    query and key tokens are in the same region, -100 (dark) when not. Arguments and errors as
+    :func:`region_views`.
+    """
+    M, s = window_size, shift
+    views = region_views(H, W, M, s, window)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), gridspec_kw={"width_ratios": [1, 1.5]})
+    _draw_mask_window(left, right, views, M)
+    fig.suptitle(f"{H}x{W} map, M={M}, s={s}: {int((views.mask != 0).sum())} of {M ** 4} pairs masked in "
+                 f"window {views.window}", fontsize=11)
     fig.tight_layout()
+    return fig
+
+
+def plot_shift_explorer(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2,
+                        window: int | None = None) -> Figure:
+    """The figure of notebook 04's shift explorer: :func:`plot_region_maps` and :func:`plot_mask_window` in one.
+
+    Left: the four region maps (seed's numbering and official labels, before and after the roll), the
+    chosen window of the rolled map outlined in red on both maps. Right: that window's tokens and its
+    [N, N] mask. Arguments and errors as :func:`region_views`.
+    """
+    M, s = window_size, shift
+    views = region_views(H, W, M, s, window)
+    nW, N = (H // M) * (W // M), M * M
+    fig = plt.figure(figsize=(16, 9), layout="constrained")
+    maps, masks = fig.subfigures(1, 2, width_ratios=(1.1, 1))
+    handles = _draw_region_maps(maps.subplots(2, 2), views, M, s)
+    maps.legend(handles=handles, loc="outside lower center", fontsize=9, frameon=False)
+    _draw_mask_window(*masks.subplots(2, 1, height_ratios=(1, 1.4)), views, M)
+    regions = ", ".join(map(str, views.seed_in_window.unique().tolist()))
+    fig.suptitle(f"{H}x{W} map, M={M}, s={s}: nW = {nW} windows of N = {N} tokens. Window {views.window} holds "
+                 f"seed region(s) {regions}; {int((views.mask != 0).sum())} of {N * N} pairs masked", fontsize=12)
     return fig
 
 
