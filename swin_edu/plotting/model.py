@@ -85,38 +85,44 @@ def plot_vit_vs_swin(img_size: int = 224, patch_size: int = 4, embed_dim: int = 
 # ----------------------------------------------------------------------------- pipeline
 def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
                   depths: Sequence[int] = (2, 2, 6, 2), num_classes: int = 1000) -> Figure:
-    """The Swin pipeline as boxes whose height follows the map's side, shapes written under them.
+    """The Swin pipeline as boxes whose height is proportional to the map's side, shapes written under them.
 
     image -> patch partition + linear embedding -> stage 1 -> (patch merging + stage i) ...
     -> LayerNorm + average pool -> linear head. Shapes are [H, W, C] per image (channels last).
+    A box of side s is s / img_size times as tall as the image's box; the pooled vector and the
+    logits have no spatial side and are drawn as flat bars (a 1 x 1 map).
+    The side after patch embedding is img_size // patch_size, halved by each patch merging.
     """
     side = img_size // patch_size
-    boxes = [("image", f"{img_size}x{img_size}x3", 1.0, "#dddddd"),
-             ("patch partition\n+ linear embed", f"{side}x{side}x{embed_dim}", side / side, "#c7dcef")]
+    if img_size % patch_size or side % 2 ** (len(depths) - 1):
+        raise ValueError(f"img_size {img_size} must be a multiple of patch_size {patch_size} "
+                         f"times 2^{len(depths) - 1} (one halving per patch merging)")
+    boxes = [("image", f"{img_size}x{img_size}x3", img_size, "#dddddd"),
+             ("patch partition\n+ linear embed", f"{side}x{side}x{embed_dim}", side, "#c7dcef")]
     for i, depth in enumerate(depths):
         s, c = side // 2**i, embed_dim * 2**i
         name = f"stage {i + 1}\n{'' if i == 0 else 'patch merging +'}\n{depth} Swin blocks"
-        boxes.append((name, f"{s}x{s}x{c}", s / side, "#fdd0a2"))
+        boxes.append((name, f"{s}x{s}x{c}", s, "#fdd0a2"))
     c_last = embed_dim * 2 ** (len(depths) - 1)
-    boxes += [("LayerNorm\n+ avg pool", f"{c_last}", 0.12, "#c7e9c0"),
-              ("linear head", f"{num_classes}", 0.12, "#c7e9c0")]
+    boxes += [("LayerNorm\n+ avg pool", f"{c_last} (vector)", 1, "#c7e9c0"),
+              ("linear head", f"{num_classes} logits", 1, "#c7e9c0")]
 
-    fig, ax = plt.subplots(figsize=(1.6 * len(boxes), 3.2))
-    width, gap = 1.1, 0.5
-    for k, (name, shape, height, color) in enumerate(boxes):
+    fig, ax = plt.subplots(figsize=(1.6 * len(boxes), 3.6))
+    width, gap, tallest = 1.1, 0.5, 3.0  # the image's box is `tallest` units high
+    for k, (name, shape, map_side, color) in enumerate(boxes):
         x0 = k * (width + gap)
-        h = 0.25 + 1.75 * height  # the height follows the map's side (a floor keeps small ones visible)
+        h = tallest * map_side / img_size  # proportional to the map's side
         ax.add_patch(Rectangle((x0, -h / 2), width, h, fc=color, ec="#444444", lw=1.0))
-        ax.text(x0 + width / 2, 1.25, name, ha="center", va="center", fontsize=8.5)
-        ax.text(x0 + width / 2, -1.25, shape, ha="center", va="center", fontsize=9, family="monospace")
+        ax.text(x0 + width / 2, tallest / 2 + 0.45, name, ha="center", va="center", fontsize=8.5)
+        ax.text(x0 + width / 2, -tallest / 2 - 0.3, shape, ha="center", va="center", fontsize=9, family="monospace")
         if k:
             ax.add_patch(FancyArrowPatch((x0 - gap + 0.05, 0), (x0 - 0.05, 0), arrowstyle="-|>",
                                          mutation_scale=12, color="#444444"))
     ax.set_xlim(-0.2, len(boxes) * (width + gap) - gap + 0.2)
-    ax.set_ylim(-1.5, 1.6)
+    ax.set_ylim(-tallest / 2 - 0.55, tallest / 2 + 0.9)
     ax.axis("off")
-    ax.set_title(f"Swin pipeline for one {img_size}x{img_size} image (shapes [H, W, C] under each step)",
-                 fontsize=11)
+    ax.set_title(f"Swin pipeline for one {img_size}x{img_size} image: box height proportional to the map's side, "
+                 f"shape [H, W, C] under each step", fontsize=11)
     fig.tight_layout()
     return fig
 

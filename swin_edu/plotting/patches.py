@@ -14,7 +14,7 @@ from matplotlib import cbook
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = ["sample_image", "plot_patch_grid", "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
+__all__ = ["sample_image", "zoom_box", "plot_patch_grid", "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
 
 #: one colour per 2x2 sub-grid, in the concatenation order of patch merging:
 #: x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]
@@ -51,57 +51,93 @@ def _grid(ax, top: int, left: int, rows: int, cols: int, step: int, **style) -> 
         ax.plot([left + c * step - 0.5] * 2, [top - 0.5, top + rows * step - 0.5], **style)
 
 
+def zoom_box(height: int, width: int, patch_size: int = 4, token: tuple[int, int] = (20, 23),
+             zoom_patches: int = 8) -> tuple[int, int, int]:
+    """The block of ``zoom_patches`` x ``zoom_patches`` patches around ``token``, kept inside the image.
+
+    Args:
+        height, width: H and W of the image in pixels (multiples of ``patch_size``).
+        patch_size: P, side of a patch in pixels.
+        token: (row, column) of a patch, in patch units: 0 <= row < H/P, 0 <= column < W/P.
+        zoom_patches: n, side of the block in patches (at most H/P and W/P).
+
+    Returns:
+        (top, left, side): the block is pixel rows top..top+side-1 and columns left..left+side-1,
+        with side = n * P; top and left are multiples of P and the block contains the token.
+    """
+    P, n = patch_size, zoom_patches
+    if P < 1 or height % P or width % P:
+        raise ValueError(f"expected an image whose sides are multiples of the patch size {P}, got {height}x{width}")
+    rows, cols = height // P, width // P
+    if not (0 <= token[0] < rows and 0 <= token[1] < cols):
+        raise ValueError(f"token {tuple(token)} is outside the {rows}x{cols} grid of patches")
+    if not 1 <= n <= min(rows, cols):
+        raise ValueError(f"zoom_patches must be between 1 and {min(rows, cols)} for a {rows}x{cols} grid, got {n}")
+    top = min(max(token[0] - n // 2, 0), rows - n) * P
+    left = min(max(token[1] - n // 2, 0), cols - n) * P
+    return top, left, n * P
+
+
 def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, int] = (20, 23),
                     zoom_patches: int = 8) -> Figure:
     """The patch partition of an image, from the whole photo down to the 48 numbers of one patch.
 
     Args:
-        image: [3, H, W] in [0, 1] (e.g. :func:`sample_image`).
+        image: [3, H, W] in [0, 1] (e.g. :func:`sample_image`), H and W multiples of ``patch_size``.
         patch_size: P, side of a patch in pixels.
         token: (row, column) of the highlighted patch, in patch units.
-        zoom_patches: side of the zoomed block of patches around it.
+        zoom_patches: side of the zoomed block of patches around it (chosen by :func:`zoom_box`).
 
-    Panels: the image with its P x P grid; a zoom on ``zoom_patches`` x ``zoom_patches`` patches;
-    the highlighted patch as P x P pixels; its P*P*3 values in the order of
-    ``rearrange(img, '(h p1) (w p2) c -> h w (p1 p2 c)')``.
+    Panels: the image with its P x P grid; a zoom on ``zoom_patches`` x ``zoom_patches`` patches
+    (its title and tick labels give its pixel rows and columns); the highlighted patch as P x P
+    pixels; its P*P*3 values in the order of ``rearrange(img, 'c (h p1) (w p2) -> h w (p1 p2 c)')``.
     """
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ValueError(f"expected an RGB image of shape [3, H, W], got {tuple(image.shape)}")
     P = patch_size
     _, H, W = image.shape
     pr, pc = token
-    n = zoom_patches
-    top = min(max(pr - n // 2, 0), H // P - n) * P  # upper-left pixel of the zoomed block, inside the image
-    left = min(max(pc - n // 2, 0), W // P - n) * P
-    fig = plt.figure(figsize=(13, 4.6))
+    top, left, side = zoom_box(H, W, P, token, zoom_patches)
+    n = side // P
+    fig = plt.figure(figsize=(13, 4.8))
     grid = fig.add_gridspec(2, 3, height_ratios=(5, 1.6), width_ratios=(1, 1, 0.8))
     ax_full, ax_zoom, ax_patch = (fig.add_subplot(grid[0, i]) for i in range(3))
     ax_vals = fig.add_subplot(grid[1, :])
 
     _show(ax_full, image)
     _grid(ax_full, 0, 0, H // P, W // P, P, color="white", lw=0.25, alpha=0.6)
-    ax_full.add_patch(Rectangle((left - 0.5, top - 0.5), n * P, n * P, fill=False, ec="yellow", lw=1.5))
-    ax_full.set_title(f"{H}x{W} image, {P}x{P} patches: {H // P}x{W // P} = {(H // P) * (W // P)} tokens")
+    ax_full.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, ec="yellow", lw=1.5))
+    ax_full.set_title(f"{H}x{W} image, {P}x{P} patches: {H // P}x{W // P} = {(H // P) * (W // P)} tokens\n"
+                      f"(yellow: the zoomed block)", fontsize=10)
 
-    _show(ax_zoom, image[:, top:top + n * P, left:left + n * P],
-          extent=(left - 0.5, left + n * P - 0.5, top + n * P - 0.5, top - 0.5))
+    _show(ax_zoom, image[:, top:top + side, left:left + side],
+          extent=(left - 0.5, left + side - 0.5, top + side - 0.5, top - 0.5))
     _grid(ax_zoom, top, left, n, n, P, color="white", lw=1)
     ax_zoom.add_patch(Rectangle((pc * P - 0.5, pr * P - 0.5), P, P, fill=False, ec="yellow", lw=3))
-    ax_zoom.set_title(f"zoom: {n}x{n} patches (pixels {top}..{top + n * P - 1})")
+    ax_zoom.set_xticks([left, left + side - 1])
+    ax_zoom.set_yticks([top, top + side - 1])
+    ax_zoom.tick_params(labelsize=8)
+    ax_zoom.set_title(f"zoom: {n}x{n} patches, pixel rows {top}..{top + side - 1},\n"
+                      f"columns {left}..{left + side - 1} (yellow: token ({pr}, {pc}))", fontsize=10)
 
     patch = image[:, pr * P:(pr + 1) * P, pc * P:(pc + 1) * P]  # [3, P, P]
     _show(ax_patch, patch)
     for i in range(P):
         for j in range(P):
             ax_patch.text(j, i, str(i * P + j), ha="center", va="center", color="yellow", fontsize=11)
-    ax_patch.set_title(f"token ({pr}, {pc}): {P}x{P} pixels x 3 colours")
+    ax_patch.set_title(f"token ({pr}, {pc}): rows {pr * P}..{pr * P + P - 1}, columns {pc * P}..{pc * P + P - 1}\n"
+                       f"{P}x{P} pixels x 3 colours, numbered row by row", fontsize=10)
 
     values = rearrange(patch, "c p1 p2 -> (p1 p2 c)")  # [P*P*3]
-    ax_vals.bar(range(3 * P * P), values.numpy(), color=["#d62728", "#2ca02c", "#1f77b4"] * (P * P), width=0.8)
+    rgb = ("#d62728", "#2ca02c", "#1f77b4")
+    bars = ax_vals.bar(range(3 * P * P), values.numpy(), color=list(rgb) * (P * P), width=0.8)
     for k in range(1, P * P):
         ax_vals.axvline(3 * k - 0.5, color="grey", lw=0.5)
     ax_vals.set_xlim(-0.5, 3 * P * P - 0.5)
     ax_vals.set_ylim(0, 1)
     ax_vals.set_xticks(range(1, 3 * P * P, 3), [f"pixel {k}" for k in range(P * P)], fontsize=7)
-    ax_vals.set_ylabel("value")
+    ax_vals.set_ylabel("value (0..1)")
+    ax_vals.legend(bars[:3], ("red", "green", "blue"), ncol=3, fontsize=8, loc="upper right")
     ax_vals.set_title(f"the token's {3 * P * P} values, ordered (p1 p2 c): pixel 0 R G B, pixel 1 R G B, ...",
                       fontsize=10)
     fig.tight_layout()
@@ -182,6 +218,8 @@ def plot_hierarchy(image: torch.Tensor, patch_size: int = 4, embed_dim: int = 96
         embed_dim: C of stage 1.
         num_stages: number of stages.
     """
+    if image.dim() != 3 or image.shape[0] != 3 or image.shape[1] != image.shape[2]:
+        raise ValueError(f"expected a square RGB image of shape [3, S, S], got {tuple(image.shape)}")
     _, S, _ = image.shape
     fig, axes = plt.subplots(1, num_stages, figsize=(2.7 * num_stages, 3.1))
     for i, ax in enumerate(axes):

@@ -1,0 +1,91 @@
+"""The figures of notebooks 00-02: what they label is what they draw."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from einops import rearrange  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from swin_edu.plotting import plot_hierarchy, plot_patch_grid, plot_pipeline, zoom_box  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.mark.parametrize("H, W, token, expected", [
+    (224, 224, (20, 23), (64, 76, 32)),    # notebook 01: rows 64..95, columns 76..107
+    (224, 224, (0, 0), (0, 0, 32)),        # clamped at the top-left corner
+    (224, 224, (55, 55), (192, 192, 32)),  # clamped at the bottom-right corner
+    (64, 128, (15, 2), (32, 0, 32)),       # non-square image
+])
+def test_zoom_box_contains_the_token_and_stays_inside(H, W, token, expected):
+    top, left, side = zoom_box(H, W, 4, token, 8)
+    assert (top, left, side) == expected
+    assert top <= 4 * token[0] and 4 * token[0] + 4 <= top + side
+    assert left <= 4 * token[1] and 4 * token[1] + 4 <= left + side
+    assert 0 <= top and top + side <= H and 0 <= left and left + side <= W
+
+
+@pytest.mark.parametrize("args, message", [
+    ((226, 224, 4, (0, 0), 8), "multiples of the patch size"),
+    ((224, 224, 4, (56, 0), 8), "outside the 56x56 grid"),
+    ((224, 224, 4, (0, -1), 8), "outside"),
+    ((32, 64, 4, (0, 0), 9), "between 1 and 8"),
+])
+def test_zoom_box_rejects_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        zoom_box(*args)
+
+
+def test_patch_grid_labels_the_pixels_it_zooms_into():
+    torch.manual_seed(0)
+    image = torch.rand(3, 96, 128)
+    token = (3, 25)
+    top, left, side = zoom_box(96, 128, 4, token, 8)
+    fig = plot_patch_grid(image, patch_size=4, token=token, zoom_patches=8)
+    _, ax_zoom, ax_patch, ax_vals = fig.axes
+    title = ax_zoom.get_title()
+    assert f"rows {top}..{top + side - 1}" in title and f"columns {left}..{left + side - 1}" in title
+    assert list(ax_zoom.get_xticks()) == [left, left + side - 1]
+    assert list(ax_zoom.get_yticks()) == [top, top + side - 1]
+    # the zoom panel shows exactly those pixels
+    shown = torch.as_tensor(ax_zoom.get_images()[0].get_array().data)
+    assert torch.equal(shown, rearrange(image[:, top:top + side, left:left + side], "c h w -> h w c"))
+    assert "rows 12..15, columns 100..103" in ax_patch.get_title()
+    # the bars are the token's 48 values in (p1 p2 c) order, coloured R, G, B with a legend
+    heights = torch.tensor([bar.get_height() for bar in ax_vals.patches], dtype=torch.float32)
+    expected = rearrange(image[:, 12:16, 100:104], "c p1 p2 -> (p1 p2 c)")
+    torch.testing.assert_close(heights, expected)
+    assert [t.get_text() for t in ax_vals.get_legend().get_texts()] == ["red", "green", "blue"]
+
+
+def test_patch_figures_reject_images_that_are_not_rgb():
+    with pytest.raises(ValueError, match=r"\[3, H, W\]"):
+        plot_patch_grid(torch.rand(224, 224, 3))
+    with pytest.raises(ValueError, match=r"\[3, S, S\]"):
+        plot_hierarchy(torch.rand(3, 224, 192))
+
+
+@pytest.mark.parametrize("kwargs, sides", [
+    ({}, [224, 56, 56, 28, 14, 7, 1, 1]),
+    ({"img_size": 32, "patch_size": 2, "depths": (2, 6, 2), "num_classes": 10}, [32, 16, 16, 8, 4, 1, 1]),
+])
+def test_pipeline_box_heights_are_proportional_to_the_side(kwargs, sides):
+    fig = plot_pipeline(**kwargs)
+    heights = [p.get_height() for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert len(heights) == len(sides)
+    ratios = torch.tensor(heights) / torch.tensor(sides, dtype=torch.float64)
+    torch.testing.assert_close(ratios, torch.full_like(ratios, ratios[0].item()))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert f"{sides[3]}x{sides[3]}x" in " ".join(texts)
+
+
+def test_pipeline_rejects_sizes_that_cannot_be_halved():
+    with pytest.raises(ValueError, match="multiple of patch_size"):
+        plot_pipeline(img_size=100)
