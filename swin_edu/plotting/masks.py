@@ -318,7 +318,7 @@ def plot_window_weights(weights: torch.Tensor, labels: torch.Tensor) -> Figure:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("key token j")
-        ax.set_ylabel("query token i")
+        ax.set_ylabel("query token i", labelpad=16)  # clear of the colour strip on the left
         ax.set_title(title, fontsize=10, y=1.06)
     fig.tight_layout()
     return fig
