@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from swin_edu.plotting import plot_attention_heads  # noqa: E402
+from swin_edu.plotting import msa_macs, plot_attention_heads, wmsa_macs  # noqa: E402
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -30,3 +30,19 @@ def test_heads_share_one_colour_scale(with_image):
 def test_heads_reject_wrong_input(weights, query, message):
     with pytest.raises(ValueError, match=message):
         plot_attention_heads(weights, query)
+
+
+@pytest.mark.parametrize("with_image", [False, True])
+def test_heads_legend_says_what_red_marks(with_image):
+    image = torch.rand(3, 8, 8) if with_image else None
+    fig = plot_attention_heads(torch.randn(2, 16, 16).softmax(-1), 5, image=image)
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert texts == ["red line (top): the row of query 5",
+                     f"red square (bottom{', pixels' if with_image else ''}): query token 5"]
+    plt.close(fig)
+
+
+def test_cost_formulas():
+    assert msa_macs(56, 56, 96) == 4 * 3136 * 96**2 + 2 * 3136**2 * 96
+    assert wmsa_macs(56, 56, 96, 7) == 4 * 3136 * 96**2 + 2 * 49 * 3136 * 96
+    assert msa_macs(7, 7, 96) == wmsa_macs(7, 7, 96, 7)  # one window: the same cost

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import torch
 from einops import rearrange
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .patches import sample_image
@@ -119,33 +120,33 @@ def plot_attention_scope(H: int = 14, W: int = 14, M: int = 7, query: tuple[int,
     return fig
 
 
-def msa_macs(h: int, w: int, C: int) -> int:
-    """Multiply-accumulates of global multi-head self-attention on an [h, w, C] map:
-    4hwC^2 (q, k, v, output projections) + 2(hw)^2 C (Q K^T and weights x V)."""
-    return 4 * h * w * C**2 + 2 * (h * w) ** 2 * C
+def msa_macs(H: int, W: int, C: int) -> int:
+    """Multiply-accumulates of global multi-head self-attention on an [H, W, C] map:
+    4HWC^2 (q, k, v, output projections) + 2(HW)^2 C (Q K^T and weights x V)."""
+    return 4 * H * W * C**2 + 2 * (H * W) ** 2 * C
 
 
-def wmsa_macs(h: int, w: int, C: int, M: int) -> int:
-    """Multiply-accumulates of window attention (windows M x M) on an [h, w, C] map:
-    4hwC^2 + 2M^2 hwC."""
-    return 4 * h * w * C**2 + 2 * M**2 * h * w * C
+def wmsa_macs(H: int, W: int, C: int, M: int) -> int:
+    """Multiply-accumulates of window attention (windows M x M) on an [H, W, C] map:
+    4HWC^2 + 2M^2 HWC."""
+    return 4 * H * W * C**2 + 2 * M**2 * H * W * C
 
 
 def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
                         measured: Mapping[int, tuple[int, int]] | None = None) -> Figure:
-    """MSA versus W-MSA multiply-accumulates as the map grows (square maps of side h = w).
+    """MSA versus W-MSA multiply-accumulates as the map grows (square maps of side H = W).
 
-    Left: linear axes (a parabola against a line). Right: log-log against the number of tokens hw
-    (slope 2 against slope 1). ``measured`` maps a side h to counted (MSA, W-MSA) MACs, drawn as dots.
+    Left: linear axes (a parabola against a line). Right: log-log against the number of tokens HW
+    (slope 2 against slope 1). ``measured`` maps a side H to counted (MSA, W-MSA) MACs, drawn as dots.
     """
     sides = list(range(M, max_side + 1, M))
-    hw = [s * s for s in sides]
+    tokens = [s * s for s in sides]
     msa = [msa_macs(s, s, C) for s in sides]
     wmsa = [wmsa_macs(s, s, C, M) for s in sides]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     for ax, log in zip(axes, (False, True)):
-        ax.plot(hw, msa, color="#d62728", label=r"MSA: $4hwC^2 + 2(hw)^2C$")
-        ax.plot(hw, wmsa, color="#1f77b4", label=rf"W-MSA: $4hwC^2 + 2M^2hwC$ (M = {M})")
+        ax.plot(tokens, msa, color="#d62728", label=r"MSA: $4HWC^2 + 2(HW)^2C$")
+        ax.plot(tokens, wmsa, color="#1f77b4", label=rf"W-MSA: $4HWC^2 + 2M^2HWC$ (M = {M})")
         if measured:
             for k, (side, (m, w)) in enumerate(sorted(measured.items())):
                 ax.plot([side * side] * 2, [m, w], "o", color="black", ms=5,
@@ -153,7 +154,7 @@ def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
         ax.axvline(56 * 56, color="grey", ls=":", lw=1)
         ax.text(56 * 56, 0.6, " 56x56\n (Swin-T stage 1)", transform=ax.get_xaxis_transform(),
                 fontsize=8, color="grey")
-        ax.set_xlabel("tokens hw (square map h = w)")
+        ax.set_xlabel("tokens HW (square map H = W)")
         ax.set_ylabel("multiply-accumulates")
         ax.grid(alpha=0.3)
         if log:
@@ -180,7 +181,8 @@ def plot_attention_heads(weights: torch.Tensor, query: int, image: torch.Tensor 
 
     Top row: the N x N matrix of every head (row = query, column = key; each row sums to 1).
     Bottom row: the query's row reshaped to the M x M window, the query marked by a red square.
-    All panels share one colour scale, from the smallest to the largest weight of the window over
+    Red always marks the query: its row in the top panels (a thin line), its token in the bottom
+    panels and on the pixels (a square); a legend under the figure says so. All panels share one colour scale, from the smallest to the largest weight of the window over
     all heads, shown by one colour bar: the same colour is the same weight in every panel.
     """
     if weights.dim() != 3 or weights.shape[1] != weights.shape[2]:
@@ -219,6 +221,12 @@ def plot_attention_heads(weights: torch.Tensor, query: int, image: torch.Tensor 
         bottom.set_yticks([])
     fig.colorbar(shown, ax=axes[:, extra:].ravel().tolist(), fraction=0.025, pad=0.02,
                  label="attention weight (one scale for all panels)")
+    red = dict(color="red", linestyle="none", markerfacecolor="none")
+    fig.legend(handles=[Line2D([], [], marker="_", markersize=14, markeredgewidth=1, **red,
+                               label=f"red line (top): the row of query {query}"),
+                        Line2D([], [], marker="s", markersize=9, markeredgewidth=2, **red,
+                               label=f"red square (bottom{', pixels' if extra else ''}): query token {query}")],
+               loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     fig.suptitle(f"attention weights of one window, {nH} heads on one colour scale "
                  f"[{scale['vmin']:.3f}, {scale['vmax']:.3f}] (uniform would be 1/N = {1 / N:.3f})", fontsize=11)
     return fig
