@@ -1,13 +1,18 @@
 # make lab   : create .venv if missing, install swin_edu with its dev extras, open JupyterLab on notebooks/
-# make test  : the same set-up, then all tests (unit tests + every notebook executed by nbval)
+#              (the repo root is served, so links from the notebooks to ../figures and ../README.md open)
+# make test  : the same set-up, then all tests (unit tests + every notebook executed by nbval
+#              + every notebook opened in JupyterLab in Chromium, skipped without Chromium)
+# make browser-deps: install what that browser test needs (Debian's chromium via apt, playwright via pip)
 # make figures: regenerate figures/
 # make notebooks: re-execute and save every notebook (after changing the package)
 # make homework: execute the exercise notebooks, generate the student version with nbgrader, execute it
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# how `make lab` starts JupyterLab; tests/test_browser.py reads this line and starts it the same way
+LAB_ARGS ?= --ServerApp.root_dir=. --ServerApp.ip=127.0.0.1 --LabApp.default_url=/lab/tree/notebooks
 
-.PHONY: lab test figures bench notebooks homework clean
+.PHONY: lab test figures bench notebooks homework clean browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +21,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS)
+
+# Chromium from Debian (apt-get, through sudo when not root); playwright comes with the dev extras.
+browser-deps: $(VENV)/.installed
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; fi
+	$(PY) -c "import playwright.sync_api" || $(PY) -m pip install playwright
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
