@@ -89,3 +89,32 @@ def test_pipeline_box_heights_are_proportional_to_the_side(kwargs, sides):
 def test_pipeline_rejects_sizes_that_cannot_be_halved():
     with pytest.raises(ValueError, match="multiple of patch_size"):
         plot_pipeline(img_size=100)
+
+
+def test_patch_merging_figure_shows_the_4C_concatenation_and_names_its_colours():
+    from matplotlib.colors import to_hex
+
+    from swin_edu import merge_patches
+    from swin_edu.plotting import SUBGRID_COLORS, plot_patch_merging
+
+    fig = plot_patch_merging(4, 6)
+    ax_cat = fig.axes[-1]
+    title = ax_cat.get_title()
+    assert "[2, 3, 4C]" in title and "2C" not in title  # the panel draws the concatenation, not the Linear
+    # the legend names the colours x0..x3 in concatenation order
+    legend = fig.legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert [label.split(":")[0] for label in labels] == ["x0", "x1", "x2", "x3"]
+    assert "offset (1, 0)" in labels[1] and "bottom left" in labels[1]
+    assert [to_hex(h.get_facecolor()) for h in legend.legend_handles] == [c.lower() for c in SUBGRID_COLORS]
+    # the stripes of each merged token, left to right, are the tokens merge_patches puts in its channels
+    merged = merge_patches(torch.arange(24).view(1, 4, 6, 1))[0]           # [2, 3, 4]
+    stripes = sorted((round(t.get_position()[1] - 0.5), t.get_position()[0], int(t.get_text())) for t in ax_cat.texts)
+    assert torch.equal(torch.tensor([s[2] for s in stripes]).view(2, 3, 4), merged)
+
+
+def test_patch_merging_figure_rejects_odd_sides():
+    from swin_edu.plotting import plot_patch_merging
+
+    with pytest.raises(ValueError, match="even H and W"):
+        plot_patch_merging(4, 5)

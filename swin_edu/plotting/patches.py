@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from matplotlib import cbook
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
 __all__ = ["sample_image", "zoom_box", "plot_patch_grid", "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
 
@@ -166,12 +166,14 @@ def plot_patch_merging(H: int = 4, W: int = 4) -> Figure:
 
     Left: the tokens, one colour per interleaved sub-grid, 2x2 neighbourhoods outlined.
     Middle: the four pieces x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2] in
-    concatenation order. Right: the merged [H/2, W/2, 4C] map, each token four blocks of C channels.
+    concatenation order. Right: the concatenated [H/2, W/2, 4C] map (before LayerNorm and the
+    Linear(4C, 2C) that follow), each token four groups of C channels. A legend under the figure
+    names the colours x0..x3.
     """
     if H % 2 or W % 2:
         raise ValueError(f"patch merging needs even H and W, got {H}x{W}")
     tokens = torch.arange(H * W).view(H, W)
-    fig = plt.figure(figsize=(13, 4.2))
+    fig = plt.figure(figsize=(13, 4.8))
     outer = fig.add_gridspec(1, 3, width_ratios=(1, 1.3, 0.9), wspace=0.15)
     ax_map = fig.add_subplot(outer[0])
     _token_grid(ax_map, H, W, pieces=True)
@@ -204,8 +206,15 @@ def plot_patch_merging(H: int = 4, W: int = 4) -> Figure:
     ax_cat.set_ylim(H // 2, 0)
     ax_cat.set_aspect("equal")
     ax_cat.axis("off")
-    ax_cat.set_title(f"torch.cat([x0, x1, x2, x3], -1): [{H // 2}, {W // 2}, 4C]\n"
-                     f"-> LayerNorm(4C) -> Linear(4C, 2C): [{H // 2}, {W // 2}, 2C]", fontsize=10)
+    ax_cat.set_title(f"torch.cat([x0, x1, x2, x3], -1):\n[{H // 2}, {W // 2}, 4C], C channels per colour",
+                     fontsize=10)
+    corners = ("top left", "bottom left", "top right", "bottom right")
+    handles = [Patch(fc=color, label=f"x{k}: {corner}, offset ({dr}, {dc})")
+               for k, (color, corner, (dr, dc)) in enumerate(zip(SUBGRID_COLORS, corners, _SUBGRID_OFFSETS))]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=9, frameon=False,
+               title="the four pieces: position in each 2x2 block, offset = (row offset, column offset)",
+               title_fontsize=9)
+    fig.subplots_adjust(bottom=0.18)
     return fig
 
 
