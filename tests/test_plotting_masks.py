@@ -101,3 +101,13 @@ def test_shift_explorer_figure_draws(H, W, M, s, window):
     assert isinstance(fig, Figure)
     assert f"Window {window} holds" in fig.get_suptitle()
     plt.close(fig)
+
+
+def test_region_maps_name_the_seed_note_and_count_the_regions():
+    fig = masks.plot_region_maps(8, 8, 4, 2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith("the seed note's figure, redrawn") and titles[1].startswith("seed note's numbering")
+    plt.close(fig)
+    # a side equal to M empties that axis's first band: 9 regions, 6 with one such side, 4 with both
+    counts = {(H, W): masks.region_views(H, W, 4, 2).seed.unique().numel() for H, W in [(8, 8), (4, 8), (8, 4), (4, 4)]}
+    assert counts == {(8, 8): 9, (4, 8): 6, (8, 4): 6, (4, 4): 4}

@@ -166,8 +166,8 @@ def _draw_region_maps(axes, views: RegionViews, M: int, s: int) -> list[Line2D]:
     """Draw the four region maps into a 2x2 array of axes; return the legend handles."""
     H, W = views.seed.shape
     panels = {  # (row, col): (labels written, colours by seed region, title)
-        (0, 0): (views.seed, views.seed, "seed's numbering, original map"),
-        (0, 1): (views.seed_rolled, views.seed_rolled, "seed's numbering, after roll by (-s, -s)"),
+        (0, 0): (views.seed, views.seed, "the seed note's figure, redrawn:\nits numbering on the original map"),
+        (0, 1): (views.seed_rolled, views.seed_rolled, "seed note's numbering, after roll by (-s, -s)"),
         (1, 0): (views.code_back, views.seed, "official labels, rolled back onto the original map"),
         (1, 1): (views.code, views.seed_rolled, "official labels (region_map), rolled map"),
     }
@@ -200,7 +200,8 @@ def _draw_region_maps(axes, views: RegionViews, M: int, s: int) -> list[Line2D]:
 def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
     """The 3x3 regions before and after ``torch.roll(x, (-s, -s))``, in both numberings.
 
-    Top row: the seed's numbering (regions 0..8 on the original map). Bottom row: the official
+    Top row: the seed note's numbering (regions 0..8 on the original map; the top-left panel redraws
+    the figure of the seed note, the study note this series grew from, see notebook 00). Bottom row: the official
     labels (:func:`swin_edu.region_map`, defined on the rolled map). Left: original map, with the
     shifted window grid (dashed). Right: rolled map, with the regular M x M window grid (solid). A
     region keeps its colour everywhere; the red outline follows the tokens of one window of the rolled
