@@ -23,12 +23,12 @@ $(VENV)/.installed: pyproject.toml
 lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
-# Chromium from Debian (apt-get, through sudo when not root); playwright comes with the dev extras.
+# Chromium from Debian (apt-get, through sudo when not root) and the `browser` extra (playwright).
 browser-deps: $(VENV)/.installed
 	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
 	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; fi
-	$(PY) -c "import playwright.sync_api" || $(PY) -m pip install playwright
+	$(PY) -c "import playwright.sync_api" 2>/dev/null || $(PY) -m pip install -e '.[browser]'
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
