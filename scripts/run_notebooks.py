@@ -1,6 +1,6 @@
 """Execute every notebook in order from a fresh kernel and save it with its outputs (what nbval
-compares against in `make test`). Cell timing metadata is dropped, so a re-run changes only what
-really changed.
+compares against in `make test`). Cell timing metadata and the explorers' widget state are dropped,
+so a re-run changes only what really changed.
 
     python scripts/run_notebooks.py [notebooks/03_window_attention.ipynb ...]   # default: all
 """
@@ -23,6 +23,11 @@ def run(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    # The explorers' widget state (a second copy of their figure) is of no use in a saved notebook: a
+    # clone is not trusted, so JupyterLab shows each explorer's saved image/png until the notebook runs.
+    nb.metadata.pop("widgets", None)
+    # the kernelspec JupyterLab writes when it starts the kernel: anything else marks the notebook modified
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nbformat.write(nb, path)
     print(f"{path.name}: {time.perf_counter() - start:.0f} s")
 
