@@ -60,3 +60,15 @@ def test_registered_figures_draw(name):
     fig = position.FIGURES[name]()
     assert _colorbars(fig)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("M", [2, 7])
+def test_bias_figure_marks_offset_zero_and_says_so(M):
+    fig = position.plot_relative_position_bias(position.example_bias_table(M, 2), M)
+    tables = [ax for ax in fig.axes if ax.get_title().startswith("head") and "table" in ax.get_title()]
+    assert len(tables) == 2
+    for ax in tables:
+        assert ax.get_title().endswith("+ marks offset (0, 0)")
+        (plus,) = [line for line in ax.get_lines() if line.get_marker() == "+"]
+        assert (plus.get_xdata()[0], plus.get_ydata()[0]) == (M - 1, M - 1)  # dx = dy = 0: the table's centre
+    plt.close(fig)

@@ -119,6 +119,8 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
 
     One colour scale per head (column), from the head's smallest to its largest value, shown by the
     column's colour bar; the bias only repeats the table's values, so both panels of a column share it.
+    A black + marks offset (0, 0) in each table (row (M-1)(2M-1) + M-1, read by the bias's diagonal),
+    as each table's title says.
     """
     M = window_size
     _check_table(table, M)
@@ -133,7 +135,7 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
         top.imshow(grids[h].numpy(), **scale)
         top.plot(M - 1, M - 1, marker="+", color="k", markersize=10)  # offset (0, 0)
         _offset_axes(top, 2 * M - 1)
-        top.set_title(f"head {h}: table, {2 * M - 1}x{2 * M - 1}", fontsize=10)
+        top.set_title(f"head {h}: table, {2 * M - 1}x{2 * M - 1}\n+ marks offset (0, 0)", fontsize=10)
         shown = bottom.imshow(bias[h].numpy(), **scale)
         for k in range(M, M * M, M):  # block boundaries: one block per (query row, key row)
             bottom.axhline(k - 0.5, color="k", linewidth=0.3)
