@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from torch import nn
 
 from ..block import SwinBlock
@@ -22,7 +23,7 @@ from ..model import SwinTransformer
 
 __all__ = [
     "plot_vit_vs_swin", "plot_pipeline",
-    "block_stack", "gradient_footprint", "stage_footprints",
+    "block_stack", "gradient_footprint", "reached_tokens", "REACH_THRESHOLD", "stage_footprints",
     "plot_receptive_field", "plot_stage_receptive_field",
 ]
 
@@ -128,10 +129,17 @@ def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
 
 
 # ---------------------------------------------------------------------- receptive field
+#: an input token *reaches* an output token when its footprint exceeds this fraction of the footprint's
+#: largest value. Exactly 0 means no path at all; a pair masked with -100 still leaks about
+#: e^-100 ~ 4e-44 (relative) in float32, far below this; real paths in the notebook's examples stay above
+#: 1e-13 of the largest value.
+REACH_THRESHOLD = 1e-20
+
+
 def block_stack(size: int = 28, window_size: int = 7, depth: int = 4, dim: int = 16, num_heads: int = 2,
                 seed: int = 0) -> nn.Sequential:
     """``depth`` Swin blocks on a size x size map, alternating W-MSA (shift 0) and SW-MSA
-    (shift M // 2), randomly initialised with ``seed``, in eval mode. Input/output [B, size, size, dim]."""
+    (shift s = M // 2), randomly initialised with ``seed``, in eval mode. Input/output [B, size, size, dim]."""
     torch.manual_seed(seed)
     blocks = [SwinBlock(dim, (size, size), num_heads, window_size, 0 if i % 2 == 0 else window_size // 2)
               for i in range(depth)]
@@ -142,33 +150,79 @@ def gradient_footprint(layers: nn.Module, x: torch.Tensor, token: tuple[int, int
     """Which input tokens one output token depends on: [H, W].
 
     Entry [i, j] is sum_c |d out[0, r, c', :].sum() / d x[0, i, j, c]| for token (r, c') of the output
-    of ``layers`` (any module mapping [1, H, W, C] to [1, h, w, C']). Zero means: no path at all.
+    of ``layers`` (any module mapping [1, H, W, C] to [1, h, w, C']). It is exactly 0 when input token
+    (i, j) has no path to the output token (e.g. the two never share a window). A pair kept apart only
+    by the -100 mask still has a path of weight ~e^-100, so its entry can be tiny but nonzero: use
+    :func:`reached_tokens` rather than ``> 0`` to say which tokens the output token depends on.
     """
+    if x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(f"expected x of shape [1, H, W, C], got {list(x.shape)}")
     x = x.detach().clone().requires_grad_(True)
     out = layers(x)
+    if not (0 <= token[0] < out.shape[1] and 0 <= token[1] < out.shape[2]):
+        raise ValueError(f"token {token} is outside the {out.shape[1]}x{out.shape[2]} output map")
     out[0, token[0], token[1]].sum().backward()
     return x.grad[0].abs().sum(-1)
 
 
-def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str) -> None:
-    """Heat map of a footprint on a log scale (zeros white), window grids, the token as a star.
+def reached_tokens(footprint: torch.Tensor, threshold: float = REACH_THRESHOLD) -> torch.Tensor:
+    """The input tokens an output token depends on: [H, W] footprint -> [H, W] bool.
+
+    True where ``footprint > threshold * footprint.max()`` (``threshold`` relative, default
+    :data:`REACH_THRESHOLD` = 1e-20): exact zeros (no path) and the ~e^-100 leaks of masked pairs
+    are both False.
+    """
+    if footprint.ndim != 2:
+        raise ValueError(f"expected a footprint of shape [H, W], got {list(footprint.shape)}")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold is relative to the largest value: expected 0 < threshold < 1, got {threshold}")
+    return footprint > threshold * footprint.max()
+
+
+def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box: int = 1):
+    """Heat map of a footprint relative to its largest value, on a log scale; tokens not reached
+    (:func:`reached_tokens`) white; window grids; the token as a star (and, if ``box`` > 1, the
+    box x box input tokens under it outlined in green). Returns the image, for a colour bar.
 
     The token's own position dominates (the residual path), so the colour scale tops out at the
-    99th percentile of the non-zero values and spans 5 decades below it."""
-    f = footprint.numpy()
-    shown = np.ma.masked_less_equal(f, 0.0)
-    top = np.percentile(f[f > 0], 99)
-    ax.imshow(shown, cmap="magma_r", norm=LogNorm(vmin=top * 1e-5, vmax=top, clip=True),
-              extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
+    99th percentile of the reached values and spans 5 decades below it; values outside that range
+    get the end colours (the colour bar's arrows)."""
+    reached = reached_tokens(footprint).numpy()
+    f = (footprint / footprint.max()).numpy()
+    top = np.percentile(f[reached], 99)
+    cmap = plt.get_cmap("magma_r").with_extremes(bad="white")
+    image = ax.imshow(np.ma.masked_where(~reached, f), cmap=cmap, norm=LogNorm(vmin=top * 1e-5, vmax=top),
+                      extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
     for step, offset, color, style in grids:
         for p in np.arange(offset, f.shape[0] + 1, step):
             ax.axhline(p - 0.5, color=color, lw=0.9, ls=style)
         for p in np.arange(offset, f.shape[1] + 1, step):
             ax.axvline(p - 0.5, color=color, lw=0.9, ls=style)
+    if box > 1:
+        r0, c0 = token[0] // box * box, token[1] // box * box
+        ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), box, box, fill=False, edgecolor="#00d000", lw=1.5))
     ax.plot(token[1], token[0], marker="*", color="#00d000", ms=13, mec="white", mew=0.8)
     ax.set_title(title, fontsize=9.5)
     ax.set_xticks([])
     ax.set_yticks([])
+    return image
+
+
+def _footprint_colorbar(fig, ax, image) -> None:
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, extend="both")
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("footprint / its largest value (log)", fontsize=7.5)
+
+
+def _footprint_legend(fig, shifted: bool, star: str) -> None:
+    """One legend under the panels: what the lines, the star and white mean."""
+    handles = [Line2D([], [], color=WINDOW, lw=1.2, label="W-MSA windows")]
+    if shifted:
+        handles.append(Line2D([], [], color=SHIFTED, lw=1.2, ls="--", label=r"SW-MSA windows (shifted by $s = \lfloor M/2 \rfloor$)"))
+    handles += [Line2D([], [], color="#00d000", marker="*", ms=11, mec="white", ls="none", label=star),
+                Patch(facecolor="white", edgecolor="#888888",
+                      label=f"white: not reached (footprint <= {REACH_THRESHOLD:.0e} of its largest value)")]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8.5, frameon=False)
 
 
 def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[int] = (1, 2, 4),
@@ -177,21 +231,27 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
     """Gradient footprint of one output token after 1, 2, 4, ... Swin blocks (one panel per depth).
 
     Uses :func:`block_stack` and :func:`gradient_footprint` on a random input (same ``seed``).
-    Red solid lines: the W-MSA windows; blue dashed: the SW-MSA windows (shifted by M // 2);
-    colour: |gradient| on a log scale over 6 decades; white: exactly zero; star: the token.
+    Red solid lines: the W-MSA windows; blue dashed: the SW-MSA windows (shifted by s = M // 2);
+    colour: footprint relative to its largest value, log scale over 5 decades (dark = large; colour
+    bar per panel); white: not reached (:func:`reached_tokens`); star: the output token, at its own
+    position (input and output maps have the same size).
     """
     blocks = block_stack(size, window_size, max(depths), dim, num_heads, seed)
     x = torch.randn(1, size, size, dim, generator=torch.Generator().manual_seed(seed))
     M, s = window_size, window_size // 2
-    fig, axes = plt.subplots(1, len(depths), figsize=(3.4 * len(depths), 3.7))
+    fig, axes = plt.subplots(1, len(depths), figsize=(3.9 * len(depths), 4.1))
     for ax, depth in zip(np.atleast_1d(axes), depths):
         f = gradient_footprint(blocks[:depth], x, token)
         kinds = " + ".join("SW-MSA" if b.shift_size else "W-MSA" for b in blocks[:depth])
         kinds = kinds if depth <= 2 else f"{depth // 2} x (W-MSA + SW-MSA)"
-        title = f"after {depth} block{'s' * (depth > 1)}: {kinds}\n{int((f > 0).sum())} of {size * size} tokens"
-        _footprint_panel(ax, f, token, [(M, 0, WINDOW, "-"), (M, s, SHIFTED, "--")], title)
-    fig.suptitle(f"Where one output token gets its information from ({size}x{size} map, M = {M})", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+        title = (f"after {depth} block{'s' * (depth > 1)}: {kinds}\n"
+                 f"{int(reached_tokens(f).sum())} of {size * size} tokens reached")
+        image = _footprint_panel(ax, f, token, [(M, 0, WINDOW, "-"), (M, s, SHIFTED, "--")], title)
+        _footprint_colorbar(fig, ax, image)
+    fig.suptitle(f"Where output token {token} gets its information from ({size}x{size} map, M = {M}, s = {s})",
+                 fontsize=11)
+    _footprint_legend(fig, shifted=True, star=f"output token {token} (row, column)")
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
 
 
@@ -200,14 +260,18 @@ def stage_footprints(img_size: int = 224, patch_size: int = 4, window_size: int 
                      seed: int = 0) -> list[torch.Tensor]:
     """Gradient footprints on the patch grid of one token at the output of every stage.
 
-    A small random Swin (``embed_dim`` channels, heads 1, 2, 4, ...) in eval mode; the token of stage i
-    is the one above patch ``position``, i.e. (r // 2^i, c // 2^i). Returns one [S, S] map per stage,
-    S = img_size / patch_size, measured against the patch embedding's output.
+    A small random Swin (``embed_dim`` channels, heads 1, 2, 4, ...) in eval mode. ``position`` =
+    (row, column) of a patch on the S x S patch grid, S = img_size / patch_size. The token of stage i
+    (0-based) is the one whose 2^i x 2^i block of patches contains that patch: (row // 2^i, column // 2^i)
+    of the stage's map. Returns one [S, S] map per stage, measured against the patch embedding's output
+    (the input of stage 1).
     """
+    side = img_size // patch_size
+    if not (0 <= position[0] < side and 0 <= position[1] < side):
+        raise ValueError(f"position {position} is outside the {side}x{side} patch grid")
     torch.manual_seed(seed)
     model = SwinTransformer(img_size, patch_size, embed_dim=embed_dim, depths=depths,
                             num_heads=[2**i for i in range(len(depths))], window_size=window_size).eval()
-    side = img_size // patch_size
     z = torch.randn(1, side, side, embed_dim, generator=torch.Generator().manual_seed(seed))
     r, c = position
     return [gradient_footprint(model.layers[:i + 1], z, (r >> i, c >> i)) for i in range(len(depths))]
@@ -218,22 +282,31 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
                                position: tuple[int, int] = (24, 24), seed: int = 0) -> Figure:
     """Footprint on the patch grid of one token at the output of each stage (see :func:`stage_footprints`).
 
-    Red lines: the stage's windows drawn on the patch grid (M * 2^i patches wide); star: the patch
-    under the token. The last stage's single window covers the whole image.
+    Red solid lines: the stage's W-MSA windows drawn on the patch grid (M * 2^i patches wide); blue
+    dashed: its SW-MSA windows (none where min(H, W) <= M switches the shift off); star: patch
+    ``position``; green square: the 2^i x 2^i patches under the stage's token; colour and white as in
+    :func:`plot_receptive_field`.
     """
     maps = stage_footprints(img_size, patch_size, window_size, embed_dim, depths, position, seed)
     side = img_size // patch_size
-    fig, axes = plt.subplots(1, len(maps), figsize=(3.3 * len(maps), 3.7))
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.8 * len(maps), 4.1))
+    any_shift = False
     for i, (ax, f) in enumerate(zip(np.atleast_1d(axes), maps)):
         s_i = side >> i
         M = min(window_size, s_i)
-        title = (f"stage {i + 1} output ({s_i}x{s_i}, M = {M})\n"
-                 f"{int((f > 0).sum())} of {side * side} patches, "
-                 f"{patch_size * int((f > 0).any(0).sum())} px wide")
-        _footprint_panel(ax, f, position, [(M << i, 0, WINDOW, "-")], title)
+        shift = window_size // 2 if s_i > window_size and depths[i] > 1 else 0
+        grids = [(M << i, 0, WINDOW, "-")] + ([(M << i, shift << i, SHIFTED, "--")] if shift else [])
+        any_shift |= bool(shift)
+        reached = reached_tokens(f)
+        title = (f"stage {i + 1} output ({s_i}x{s_i}, M = {M}, s = {shift})\n"
+                 f"token {(position[0] >> i, position[1] >> i)}: {int(reached.sum())} patches, "
+                 f"{patch_size * int(reached.any(0).sum())} px wide")
+        image = _footprint_panel(ax, f, position, grids, title, box=1 << i)
+        _footprint_colorbar(fig, ax, image)
     fig.suptitle(f"Receptive field across stages, on the {side}x{side} patch grid "
-                 f"({patch_size}x{patch_size} px patches)", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+                 f"({patch_size}x{patch_size} px patches) of a small random Swin", fontsize=11)
+    _footprint_legend(fig, shifted=any_shift, star=f"patch {tuple(position)}; green square: the patches under the token")
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
 
 
