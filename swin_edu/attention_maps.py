@@ -12,7 +12,9 @@ what one query token attends to, we
    :func:`swin_edu.window_reverse` and undo the roll (+s): the map is then in image order.
 
 For a W-MSA block the non-zero part is the query's M x M window; for an SW-MSA block it is the
-shifted window that holds the query, cut down to the query's region by the -100 mask.
+shifted window that holds the query, cut down to the query's region by the -100 mask (keys of the
+other regions keep a weight of about e^-100 ~ 4e-44 times the others, a float32 denormal, not exactly 0;
+"receives attention" therefore means a weight above a threshold such as 1e-30).
 """
 from __future__ import annotations
 
@@ -22,12 +24,27 @@ from einops import rearrange
 from .model import SwinTransformer
 from .windows import window_partition, window_reverse
 
-__all__ = ["block_input", "token_of_pixel", "attention_map", "relative_position_bias_image"]
+__all__ = ["block_input", "check_stage_block", "token_of_pixel", "attention_map", "relative_position_bias_image"]
+
+
+def check_stage_block(model: SwinTransformer, stage: int, block: int) -> None:
+    """Raise ValueError unless 0 <= stage < number of stages and 0 <= block < that stage's depth
+    (both 0-based, as in ``model.layers[stage].blocks[block]``)."""
+    stages = len(model.layers)
+    if not 0 <= stage < stages:
+        raise ValueError(f"stage must be in 0..{stages - 1} (0-based, {stages} stages), got {stage}")
+    depth = len(model.layers[stage].blocks)
+    if not 0 <= block < depth:
+        raise ValueError(f"block must be in 0..{depth - 1}: stage {stage} (0-based) has {depth} blocks, got {block}")
 
 
 @torch.no_grad()
 def block_input(model: SwinTransformer, images: torch.Tensor, stage: int, block: int) -> torch.Tensor:
     """The map that enters ``model.layers[stage].blocks[block]``: [B, 3, S, S] -> [B, H, W, C]."""
+    check_stage_block(model, stage, block)
+    if images.ndim != 4 or images.shape[1] != model.in_chans or not images.is_floating_point():
+        raise ValueError(f"expected normalised float images [B, {model.in_chans}, S, S], got "
+                         f"{images.dtype} {list(images.shape)}")
     x = model.patch_embed(images)
     for layer in model.layers[:stage]:
         x = layer(x)
@@ -52,14 +69,16 @@ def attention_map(model: SwinTransformer, images: torch.Tensor, stage: int, bloc
     Args:
         model: a :class:`swin_edu.SwinTransformer` (put in eval mode by the caller).
         images: [B, 3, S, S] normalised images.
-        stage, block: which block (0-based), e.g. (0, 0) for W-MSA and (0, 1) for SW-MSA.
+        stage, block: which block (0-based), e.g. (0, 0) for W-MSA and (0, 1) for SW-MSA; a
+            ValueError names the valid range (block < that stage's depth).
         pixel: query position in image pixels; its token is ``pixel // (patch_size * 2**stage)``.
 
     Returns:
         [B, nH, H, W] on the stage's token grid, un-rolled: entry [b, h, y, x] is the weight
-        head h of the query gives to the token at (y, x). Each [b, h] map sums to 1 and is zero
-        outside the query's (shifted) window.
+        head h of the query gives to the token at (y, x). Each [b, h] map sums to 1 and is exactly
+        zero outside the query's (shifted) window; inside it, keys of another region get ~e^-100.
     """
+    check_stage_block(model, stage, block)
     blk = model.layers[stage].blocks[block]
     x = blk.norm1(block_input(model, images, stage, block))  # [B, H, W, C]
     B, H, W, _ = x.shape

@@ -118,3 +118,25 @@ def test_relative_position_bias_image(setup):
         dy = j // M - i // M  # key minus query
         dx = j % M - i % M
         torch.testing.assert_close(img[:, M - 1 + dy, M - 1 + dx], bias[:, i, j])
+
+
+@pytest.mark.parametrize("stage, block, message", [
+    (2, 0, r"stage must be in 0\.\.1 \(0-based, 2 stages\), got 2"),
+    (-1, 0, r"stage must be in 0\.\.1"),
+    (0, 2, r"block must be in 0\.\.1: stage 0 \(0-based\) has 2 blocks, got 2"),
+    (1, -1, r"block must be in 0\.\.1"),
+])
+def test_stage_and_block_out_of_range(setup, stage, block, message):
+    model, images = setup
+    with pytest.raises(ValueError, match=message):
+        attention_map(model, images, stage, block, (0, 0))
+    with pytest.raises(ValueError, match=message):
+        block_input(model, images, stage, block)
+
+
+def test_block_input_wants_normalised_float_images(setup):
+    model, images = setup
+    with pytest.raises(ValueError, match=r"normalised float images \[B, 3, S, S\]"):
+        block_input(model, (images * 50).to(torch.uint8), 0, 0)
+    with pytest.raises(ValueError, match="normalised float images"):
+        attention_map(model, images[0], 0, 0, (0, 0))

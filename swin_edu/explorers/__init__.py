@@ -6,6 +6,7 @@ running (GitHub, an exported notebook, nbval), the explorer's output is the stat
 initial values.
 """
 from ._widget import Explorer, figure_png
+from .attention import explore_attention  # noqa: F401  notebook 07
 from .bias import explore_bias  # noqa: F401  notebook 05
 from .shift import explore_shift  # noqa: F401  notebook 04
 
