@@ -51,7 +51,8 @@ class SwinBlock(nn.Module):
         dim: C.
         input_resolution: (H, W) of the map this block sees (fixed: masks are built once).
         num_heads: nH.
-        window_size: M. Shrunk to min(H, W) when the map is no larger than a window.
+        window_size: M. Shrunk to min(H, W) when min(H, W) <= M (the whole map only if it is square:
+            a 7x14 map with M = 7 keeps two 7x7 windows).
         shift_size: s, 0 for W-MSA, M // 2 for SW-MSA. Forced to 0 when min(H, W) <= M, as in the
             official code (on a square map one window then covers it all; timm and torchvision
             instead switch the shift off only along an axis no longer than the window).

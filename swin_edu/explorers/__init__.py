@@ -6,8 +6,8 @@ running (GitHub, an exported notebook, nbval), the explorer's output is the stat
 initial values.
 """
 from ._widget import Explorer, figure_png
-from .attention import explore_attention  # noqa: F401  notebook 07
-from .bias import explore_bias  # noqa: F401  notebook 05
-from .shift import explore_shift  # noqa: F401  notebook 04
+from .attention import explore_attention  # notebook 07
+from .bias import explore_bias  # notebook 05
+from .shift import explore_shift  # notebook 04
 
-__all__ = ["Explorer", "figure_png"]
+__all__ = ["Explorer", "figure_png", "explore_shift", "explore_bias", "explore_attention"]

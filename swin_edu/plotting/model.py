@@ -57,8 +57,9 @@ def plot_vit_vs_swin(img_size: int = 224, patch_size: int = 4, embed_dim: int = 
                      window_size: int = 7, vit_patch: int = 16, vit_dim: int = 768, vit_depth: int = 12) -> Figure:
     """Swin's feature hierarchy (top row) next to ViT's single map (bottom row).
 
-    Every panel is the same image area. Grey lines are tokens, red squares are the groups of
-    tokens that attend to each other: M x M windows in Swin, the whole map in ViT.
+    Every panel stands for the same img_size x img_size area (grids only, no image). Grey lines are
+    tokens; red squares are the windows of a W-MSA block in Swin (SW-MSA shifts them by M // 2) and
+    the whole map in ViT, inside which every token attends to every other.
     Top: stage i has an (img/(P 2^i))^2 map with C 2^i channels (1/4, 1/8, 1/16, 1/32 for P = 4).
     Bottom: ViT keeps an (img/16)^2 map with ``vit_dim`` channels in all ``vit_depth`` layers.
     """
