@@ -14,7 +14,13 @@ what one query token attends to, we
 For a W-MSA block the non-zero part is the query's M x M window; for an SW-MSA block it is the
 shifted window that holds the query, cut down to the query's region by the -100 mask (keys of the
 other regions keep a weight of about e^-100 ~ 4e-44 times the others, a float32 denormal, not exactly 0;
-"receives attention" therefore means a weight above a threshold such as 1e-30).
+"receives attention" therefore means a weight above a threshold such as 1e-30). A fixed threshold is
+enough because attention weights are probabilities, already relative to their row's total of 1
+(notebook 06's footprints have no fixed scale, so "reached" there is relative: F > 1e-20 * max F).
+
+Forgetting step 4's roll by +s moves the map s tokens up and to the left (cyclically). E.g. the
+bottom-right query of an H x W map attends to its region, rows H-M+s .. H-1 and columns W-M+s .. W-1
+(M - s of each); without the roll back its map lands on rows H-M .. H-s-1 and columns W-M .. W-s-1.
 """
 from __future__ import annotations
 

@@ -140,3 +140,25 @@ def test_block_input_wants_normalised_float_images(setup):
         block_input(model, (images * 50).to(torch.uint8), 0, 0)
     with pytest.raises(ValueError, match="normalised float images"):
         attention_map(model, images[0], 0, 0, (0, 0))
+
+
+@pytest.mark.parametrize("img_size, patch, M", [(32, 4, 4), (24, 4, 3), (40, 4, 5)], ids=["M4s2", "M3s1", "M5s2"])
+def test_corner_query_region_and_where_it_lands_without_the_roll_back(img_size, patch, M):
+    """The bottom-right query attends to its region, the last M - s rows and columns (H-M+s .. H-1);
+    without the roll by +s its map would sit s tokens up-left, on rows and columns H-M .. H-s-1.
+    (Tokens 4-5 of an 8x8 map only for M = 4, s = 2; M = 3 and 5 make M - s differ from s.)"""
+    torch.manual_seed(0)
+    model = swin_cifar(img_size=img_size, embed_dim=16, depths=(2,), num_heads=(2,), patch_size=patch,
+                       window_size=M).eval()
+    blk = model.layers[0].blocks[1]
+    H, s = img_size // patch, blk.shift_size
+    assert s == M // 2 and s > 0
+    images = torch.randn(1, 3, img_size, img_size)
+    maps = attention_map(model, images, 0, 1, (img_size - 1, img_size - 1))[0]  # [nH, H, W]
+    support = (maps > VISIBLE).any(0)
+    expected = torch.zeros(H, H, dtype=torch.bool)
+    expected[H - M + s:, H - M + s:] = True
+    assert torch.equal(support, expected)
+    forgot = torch.roll(support, (-s, -s), dims=(0, 1))  # the map without the final roll by +s
+    ys, xs = forgot.nonzero(as_tuple=True)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (H - M, H - s - 1, H - M, H - s - 1)

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from ..training import warmup_cosine
@@ -56,6 +57,12 @@ def plot_lr_schedule(warmup_steps: int = 5, total_steps: int = 60) -> Figure:
     fig.tight_layout()
     return fig
 
+
+#: "receives attention": a weight above this. Attention weights are probabilities (each query's row sums
+#: to 1), so a fixed threshold is already relative; a masked pair gets ~e^-100 ~ 4e-44, far below it.
+VISIBLE = 1e-30
+#: title colours of :func:`plot_predictions`
+CORRECT, WRONG = "tab:green", "tab:red"
 
 #: figure file name -> function returning a matplotlib Figure
 FIGURES: dict = {}
@@ -116,17 +123,25 @@ def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str]) -> Figur
 
 def plot_predictions(images: torch.Tensor, labels: Sequence[int], predictions: Sequence[int],
                      classes: Sequence[str], cols: int = 6) -> Figure:
-    """A grid of uint8 images [n, 3, H, W] titled 'predicted (true)'; wrong predictions in red."""
+    """A grid of uint8 images [n, 3, H, W] titled 'predicted (true)': green titles for correct
+    predictions, red for wrong ones (a legend says so)."""
     n = len(images)
+    if not n == len(labels) == len(predictions):
+        raise ValueError(f"expected as many labels and predictions as images ({n}), got {len(labels)} and "
+                         f"{len(predictions)}")
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 2.0 * rows + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, y, p in zip(axes.flat, images, labels, predictions):
         ax.imshow(_to_hwc(image))
-        ax.set_title(f"{classes[p]}\n({classes[y]})", fontsize=8, color="tab:green" if p == y else "tab:red")
-    fig.suptitle("predicted (true)", fontsize=9)
-    fig.tight_layout()
+        ax.set_title(f"{classes[p]}\n({classes[y]})", fontsize=8, color=CORRECT if p == y else WRONG)
+    wrong = sum(p != y for y, p in zip(labels, predictions))
+    handles = [Line2D([], [], marker="s", linestyle="", color=CORRECT, label=f"title green: correct ({n - wrong})"),
+               Line2D([], [], marker="s", linestyle="", color=WRONG, label=f"title red: wrong ({wrong})")]
+    fig.suptitle("each title: predicted class (true class)", fontsize=9, x=0.02, ha="left")
+    fig.legend(handles=handles, loc="upper right", ncol=2, fontsize=8, frameon=False, labelcolor="linecolor")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     return fig
 
 
@@ -136,28 +151,32 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     Args:
         image: uint8 [3, S, S].
         maps: [nH, h, w] from :func:`swin_edu.attention_maps.attention_map` (one image), in image order.
-        pixel: the query pixel (y, x), marked with a star; its token is outlined in white.
+        pixel: the query pixel (y, x), marked with a white star; its token is outlined in white.
         title: figure title (e.g. which block).
 
-    The map is drawn at token resolution (nearest, so the window edges stay sharp), with a colour bar
-    per head (0 to that head's largest weight), and the tokens that receive attention are outlined: the
-    window as the block really sees it.
+    The map is drawn at token resolution (nearest, so the window edges stay sharp) in ``magma``:
+    light = large weight, dark = small (notebook 06's footprint maps use the opposite, dark = large),
+    with a colour bar per head (0 to that head's largest weight). The tokens that receive attention
+    (weight > ``VISIBLE`` = 1e-30 in any head) are outlined in cyan: the window as the block really sees
+    it. A legend below the panels names the star and the two kinds of outline.
     """
     nH, h, w = maps.shape
     S = image.shape[-1]
     stride = S // h
-    fig, axes = plt.subplots(1, nH + 1, figsize=(2.6 * (nH + 1), 2.6), squeeze=False)
+    fig, axes = plt.subplots(1, nH + 1, figsize=(2.6 * (nH + 1), 3.0), squeeze=False)
     axes = axes[0]
     axes[0].imshow(_to_hwc(image))
     axes[0].set_title("image", fontsize=9)
-    visible = (maps > 1e-30).any(0)  # masked pairs get ~1e-44 (exp(-100)), not exactly 0
+    visible = (maps > VISIBLE).any(0)  # masked pairs get ~1e-44 (exp(-100)), not exactly 0
     ys, xs = visible.nonzero(as_tuple=True)
     for head, ax in enumerate(axes[1:]):
         ax.imshow(_to_hwc(image), alpha=0.5)
         values = maps[head].cpu().numpy()
-        im = ax.imshow(np.ma.masked_less_equal(values, 1e-30), cmap="magma", alpha=0.85, vmin=0, vmax=values.max(),
+        im = ax.imshow(np.ma.masked_less_equal(values, VISIBLE), cmap="magma", alpha=0.85, vmin=0, vmax=values.max(),
                        extent=(-0.5, S - 0.5, S - 0.5, -0.5), interpolation="nearest")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=7)
+        bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+        bar.ax.tick_params(labelsize=7)
+        bar.set_label("weight (light = large)", fontsize=7)
         ax.set_xlim(-0.5, S - 0.5)
         ax.set_ylim(S - 0.5, -0.5)
         ax.set_title(f"head {head}", fontsize=9)
@@ -171,8 +190,17 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
         ax.plot(pixel[1], pixel[0], "*", color="white", markersize=9, markeredgecolor="black")
         ax.set_xticks([])
         ax.set_yticks([])
+    handles = [Line2D([], [], marker="*", linestyle="", color="white", markeredgecolor="black", markersize=9,
+                      label=f"query pixel {tuple(pixel)}"),
+               Rectangle((0, 0), 1, 1, fill=False, edgecolor="white", linewidth=1.8,
+                         label=f"its token ({qy}, {qx}), the query"),
+               Rectangle((0, 0), 1, 1, fill=False, edgecolor="cyan", linewidth=1.2,
+                         label=f"tokens that receive attention (> {VISIBLE:g})")]
+    legend = fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7.5, facecolor="0.45",
+                        labelcolor="white", framealpha=1)
+    legend.get_frame().set_edgecolor("0.45")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
