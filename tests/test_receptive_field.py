@@ -5,8 +5,12 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from torch import nn  # noqa: E402
+
+from swin_edu import SwinBlock  # noqa: E402
 from swin_edu.plotting import (REACH_THRESHOLD, block_stack, gradient_footprint, plot_receptive_field,  # noqa: E402
                                plot_stage_receptive_field, reached_tokens, stage_footprints)
+from swin_edu.plotting.model import NOT_REACHED  # noqa: E402
 
 
 def test_reached_tokens_counts_real_paths_not_mask_leaks():
@@ -75,6 +79,65 @@ def test_figures_have_a_colour_bar_per_panel_and_a_legend():
     fig = plot_receptive_field(size=14, window_size=7, depths=(1, 2), dim=8)
     assert len(fig.axes) == 4 and len(fig.legends) == 1  # 2 panels + 2 colour bars
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[0] == "W-MSA windows" and "SW-MSA" in labels[1] and labels[-1].startswith("white: not reached")
+    assert labels[0] == "W-MSA windows" and "SW-MSA" in labels[1] and labels[-1].startswith("grey: not reached")
     fig = plot_stage_receptive_field(img_size=64, patch_size=4, window_size=4, depths=(2, 2), position=(5, 9))
     assert len(fig.axes) == 4 and len(fig.legends) == 1
+
+
+def _windows_per_axis(r: int, side: int, M: int, s: int) -> list[int]:
+    """W-MSA window indices along one axis reached by position r after W-MSA + SW-MSA: two when its
+    shifted window (rows s + M k ... s + M k + M - 1) lies inside the map, one when it wraps around."""
+    if s <= r < side - M + s:
+        return [(r - s) // M, (r - s) // M + 1]
+    return [r // M]
+
+
+def test_wmsa_then_swmsa_reaches_four_two_or_one_windows_on_a_non_square_map():
+    H, W, M, dim = 14, 21, 7, 8
+    s = M // 2
+    torch.manual_seed(0)
+    blocks = nn.Sequential(SwinBlock(dim, (H, W), 2, M, 0), SwinBlock(dim, (H, W), 2, M, s)).eval()
+    x = torch.randn(1, H, W, dim, generator=torch.Generator().manual_seed(0))
+    counts = {}
+    for r in range(H):
+        for c in range(W):
+            expected = torch.zeros(H, W, dtype=torch.bool)
+            rows, cols = _windows_per_axis(r, H, M, s), _windows_per_axis(c, W, M, s)
+            for a in rows:
+                for b in cols:
+                    expected[a * M:(a + 1) * M, b * M:(b + 1) * M] = True
+            assert torch.equal(reached_tokens(gradient_footprint(blocks, x, (r, c))), expected), (r, c)
+            counts[len(rows) * len(cols)] = counts.get(len(rows) * len(cols), 0) + 1
+    assert counts == {4: 7 * 14, 2: 7 * 7 + 7 * 14, 1: 7 * 7}  # interior, edge, corner tokens
+
+
+def test_corner_leak_in_float64_reaches_the_four_corner_windows_but_is_not_reached(stack):
+    blocks, x = stack
+    import copy
+    f = gradient_footprint(copy.deepcopy(blocks).double(), x.double(), (1, 1))
+    corners = torch.zeros(14, 14, dtype=torch.bool)
+    corners[:7, :7] = corners[:7, 7:] = corners[7:, :7] = corners[7:, 7:] = True
+    assert torch.equal(f > 0, corners)  # 14x14, M = 7: the 4 windows are the whole map
+    own = torch.zeros(14, 14, dtype=torch.bool)
+    own[:7, :7] = True
+    assert torch.equal(reached_tokens(f), own)
+
+
+def test_stage_footprints_num_heads():
+    kwargs = dict(img_size=32, patch_size=4, window_size=4, depths=(2, 2), position=(1, 1))
+    assert torch.equal(stage_footprints(**kwargs)[1], stage_footprints(**kwargs, num_heads=(1, 2))[1])
+    assert not torch.equal(stage_footprints(**kwargs)[1], stage_footprints(**kwargs, num_heads=(2, 4))[1])
+    with pytest.raises(ValueError, match="one head count per stage"):
+        stage_footprints(**kwargs, num_heads=(1, 2, 4))
+
+
+def test_lowest_colour_stands_out_from_white_and_from_not_reached():
+    import numpy as np
+    from matplotlib.colors import to_rgb
+    fig = plot_receptive_field(size=14, window_size=7, depths=(1,), dim=8)
+    cmap = fig.axes[0].images[0].get_cmap()
+    lowest, grey = np.array(cmap(0.0)[:3]), np.array(to_rgb(NOT_REACHED))
+    assert np.abs(lowest - 1).max() > 0.4           # far from white
+    assert lowest.max() - lowest.min() > 0.5        # and is a strong colour, unlike the grey of 'not reached'
+    assert grey.max() - grey.min() == 0
+    assert np.allclose(cmap.get_bad()[:3], grey)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import LogNorm
+from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
@@ -135,6 +135,8 @@ def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
 #: e^-100 ~ 4e-44 (relative) in float32, far below this; real paths in the notebook's examples stay above
 #: 1e-13 of the largest value.
 REACH_THRESHOLD = 1e-20
+#: colour of the tokens that are not reached, in the footprint figures
+NOT_REACHED = "#b4b4b4"
 
 
 def block_stack(size: int = 28, window_size: int = 7, depth: int = 4, dim: int = 16, num_heads: int = 2,
@@ -150,8 +152,9 @@ def block_stack(size: int = 28, window_size: int = 7, depth: int = 4, dim: int =
 def gradient_footprint(layers: nn.Module, x: torch.Tensor, token: tuple[int, int]) -> torch.Tensor:
     """Which input tokens one output token depends on: [H, W].
 
-    Entry [i, j] is sum_c |d out[0, r, c', :].sum() / d x[0, i, j, c]| for token (r, c') of the output
-    of ``layers`` (any module mapping [1, H, W, C] to [1, h, w, C']). It is exactly 0 when input token
+    Entry [i, j] is sum_d |d out[0, r, c, :].sum() / d x[0, i, j, d]| (d runs over the C input
+    channels) for token (r, c) = ``token`` (row, column) of the output of ``layers`` (any module mapping
+    [1, H, W, C] to [1, h, w, C']). It is exactly 0 when input token
     (i, j) has no path to the output token (e.g. the two never share a window). A pair kept apart only
     by the -100 mask still has a path of weight ~e^-100, so its entry can be tiny but nonzero: use
     :func:`reached_tokens` rather than ``> 0`` to say which tokens the output token depends on.
@@ -182,16 +185,18 @@ def reached_tokens(footprint: torch.Tensor, threshold: float = REACH_THRESHOLD) 
 
 def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box: int = 1):
     """Heat map of a footprint relative to its largest value, on a log scale; tokens not reached
-    (:func:`reached_tokens`) white; window grids; the token as a star (and, if ``box`` > 1, the
+    (:func:`reached_tokens`) grey; window grids; the token as a star (and, if ``box`` > 1, the
     box x box input tokens under it outlined in green). Returns the image, for a colour bar.
 
-    The token's own position dominates (the residual path), so the colour scale tops out at the
-    99th percentile of the reached values and spans 5 decades below it; values outside that range
-    get the end colours (the colour bar's arrows)."""
+    The token's own position dominates (the residual path), so the colour scale's upper end is the
+    99th percentile of the reached values and its lower end 1e-5 times that (5 decades); values above
+    or below get the end colours (the colour bar's arrows). The colour map is magma reversed without
+    its palest part, so that even its lowest colour (orange) stands out from white and from the grey
+    of the tokens not reached."""
     reached = reached_tokens(footprint).numpy()
     f = (footprint / footprint.max()).numpy()
     top = np.percentile(f[reached], 99)
-    cmap = plt.get_cmap("magma_r").with_extremes(bad="white")
+    cmap = ListedColormap(plt.get_cmap("magma_r")(np.linspace(0.2, 1.0, 256))).with_extremes(bad=NOT_REACHED)
     image = ax.imshow(np.ma.masked_where(~reached, f), cmap=cmap, norm=LogNorm(vmin=top * 1e-5, vmax=top),
                       extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
     for step, offset, color, style in grids:
@@ -216,13 +221,13 @@ def _footprint_colorbar(fig, ax, image) -> None:
 
 
 def _footprint_legend(fig, shifted: bool, star: str) -> None:
-    """One legend under the panels: what the lines, the star and white mean."""
+    """One legend under the panels: what the lines, the star and grey mean."""
     handles = [Line2D([], [], color=WINDOW, lw=1.2, label="W-MSA windows")]
     if shifted:
         handles.append(Line2D([], [], color=SHIFTED, lw=1.2, ls="--", label=r"SW-MSA windows (shifted by $s = \lfloor M/2 \rfloor$)"))
     handles += [Line2D([], [], color="#00d000", marker="*", ms=11, mec="white", ls="none", label=star),
-                Patch(facecolor="white", edgecolor="#888888",
-                      label=f"white: not reached (footprint <= {REACH_THRESHOLD:.0e} of its largest value)")]
+                Patch(facecolor=NOT_REACHED, edgecolor="#888888",
+                      label=f"grey: not reached (footprint <= {REACH_THRESHOLD:.0e} of its largest value)")]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8.5, frameon=False)
 
 
@@ -234,8 +239,9 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
     Uses :func:`block_stack` and :func:`gradient_footprint` on a random input (same ``seed``).
     Red solid lines: the W-MSA windows; blue dashed: the SW-MSA windows (shifted by s = M // 2);
     colour: footprint relative to its largest value, log scale over 5 decades (dark = large; colour
-    bar per panel); white: not reached (:func:`reached_tokens`); star: the output token, at its own
-    position (input and output maps have the same size).
+    bar per panel); grey: not reached (:func:`reached_tokens`); star: the output token, at its own
+    position (input and output maps have the same size). The SW-MSA code rolls the map up-left by s;
+    on the original map that is the window grid moved down-right by s, as drawn.
     """
     blocks = block_stack(size, window_size, max(depths), dim, num_heads, seed)
     x = torch.randn(1, size, size, dim, generator=torch.Generator().manual_seed(seed))
@@ -258,21 +264,27 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
 
 def stage_footprints(img_size: int = 224, patch_size: int = 4, window_size: int = 7, embed_dim: int = 8,
                      depths: Sequence[int] = (2, 2, 2, 2), position: tuple[int, int] = (24, 24),
-                     seed: int = 0) -> list[torch.Tensor]:
+                     seed: int = 0, num_heads: Sequence[int] | None = None) -> list[torch.Tensor]:
     """Gradient footprints on the patch grid of one token at the output of every stage.
 
-    A small random Swin (``embed_dim`` channels, heads 1, 2, 4, ...) in eval mode. ``position`` =
-    (row, column) of a patch on the S x S patch grid, S = img_size / patch_size. The token of stage i
-    (0-based) is the one whose 2^i x 2^i block of patches contains that patch: (row // 2^i, column // 2^i)
-    of the stage's map. Returns one [S, S] map per stage, measured against the patch embedding's output
+    A small random Swin in eval mode: ``embed_dim`` channels in stage 1 (doubled by every merging),
+    ``depths`` blocks per stage, ``num_heads`` heads per stage (default 1, 2, 4, ...: one head per
+    ``embed_dim`` channels), window ``window_size``. ``position`` = (row, column) of a patch on the
+    S x S patch grid, S = img_size / patch_size. The token of stage t (1-based) is the one whose
+    2^(t-1) x 2^(t-1) block of patches contains that patch: (row // 2^(t-1), column // 2^(t-1)) of the
+    stage's map. Returns one [S, S] map per stage, measured against the patch embedding's output
     (the input of stage 1).
     """
     side = img_size // patch_size
     if not (0 <= position[0] < side and 0 <= position[1] < side):
         raise ValueError(f"position {position} is outside the {side}x{side} patch grid")
+    if num_heads is None:
+        num_heads = [2**i for i in range(len(depths))]
+    if len(num_heads) != len(depths):
+        raise ValueError(f"expected one head count per stage ({len(depths)}), got num_heads={list(num_heads)}")
     torch.manual_seed(seed)
     model = SwinTransformer(img_size, patch_size, embed_dim=embed_dim, depths=depths,
-                            num_heads=[2**i for i in range(len(depths))], window_size=window_size).eval()
+                            num_heads=list(num_heads), window_size=window_size).eval()
     z = torch.randn(1, side, side, embed_dim, generator=torch.Generator().manual_seed(seed))
     r, c = position
     return [gradient_footprint(model.layers[:i + 1], z, (r >> i, c >> i)) for i in range(len(depths))]
@@ -280,15 +292,16 @@ def stage_footprints(img_size: int = 224, patch_size: int = 4, window_size: int 
 
 def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_size: int = 7,
                                embed_dim: int = 8, depths: Sequence[int] = (2, 2, 2, 2),
-                               position: tuple[int, int] = (24, 24), seed: int = 0) -> Figure:
+                               position: tuple[int, int] = (24, 24), seed: int = 0,
+                               num_heads: Sequence[int] | None = None) -> Figure:
     """Footprint on the patch grid of one token at the output of each stage (see :func:`stage_footprints`).
 
-    Red solid lines: the stage's W-MSA windows drawn on the patch grid (M * 2^i patches wide); blue
-    dashed: its SW-MSA windows (none where min(H, W) <= M switches the shift off); star: patch
-    ``position``; green square: the 2^i x 2^i patches under the stage's token; colour and white as in
-    :func:`plot_receptive_field`.
+    Red solid lines: the stage's W-MSA windows drawn on the patch grid (M * 2^(t-1) patches wide in
+    stage t); blue dashed: its SW-MSA windows (none where min(H, W) <= M switches the shift off); star:
+    patch ``position``; green square: the 2^(t-1) x 2^(t-1) patches under the stage's token; colour and
+    grey as in :func:`plot_receptive_field`.
     """
-    maps = stage_footprints(img_size, patch_size, window_size, embed_dim, depths, position, seed)
+    maps = stage_footprints(img_size, patch_size, window_size, embed_dim, depths, position, seed, num_heads)
     side = img_size // patch_size
     fig, axes = plt.subplots(1, len(maps), figsize=(3.8 * len(maps), 4.1))
     any_shift = False
@@ -304,8 +317,10 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
                  f"{patch_size * int(reached.any(0).sum())} px wide")
         image = _footprint_panel(ax, f, position, grids, title, box=1 << i)
         _footprint_colorbar(fig, ax, image)
-    fig.suptitle(f"Receptive field across stages, on the {side}x{side} patch grid "
-                 f"({patch_size}x{patch_size} px patches) of a small random Swin", fontsize=11)
+    heads = list(num_heads) if num_heads is not None else [2**i for i in range(len(depths))]
+    fig.suptitle(f"Receptive field across stages, on the {side}x{side} patch grid ({patch_size}x{patch_size} px "
+                 f"patches) of a small random Swin (C = {embed_dim}, depths {list(depths)}, heads {heads}, "
+                 f"M = {window_size})", fontsize=11)
     _footprint_legend(fig, shifted=any_shift, star=f"patch {tuple(position)}; green square: the patches under the token")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
