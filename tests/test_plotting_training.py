@@ -55,3 +55,11 @@ def test_predictions_reject_mismatched_lengths():
     images = torch.zeros(3, 3, 8, 8, dtype=torch.uint8)
     with pytest.raises(ValueError, match=r"as many labels and predictions as images \(3\), got 2 and 3"):
         plot_predictions(images, [0, 1], [0, 1, 2], ["a", "b", "c"])
+
+
+def test_learned_bias_colour_bars_say_what_colour_means():
+    from swin_edu.plotting import plot_learned_bias
+    fig = plot_learned_bias(torch.randn(3, 7, 7), "bias")
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert labels == ["bias added to the logit"] * 3
+    plt.close(fig)

@@ -223,7 +223,8 @@ def plot_learned_bias(bias: torch.Tensor, title: str) -> Figure:
         ax.set(xlabel="dx (key - query)", title=f"head {head}")
         if head == 0:
             ax.set_ylabel("dy (key - query)")
-        fig.colorbar(im, ax=ax, fraction=0.046)  # the same scale on every head
+        bar = fig.colorbar(im, ax=ax, fraction=0.046)  # the same scale on every head
+        bar.set_label("bias added to the logit", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
