@@ -1,4 +1,4 @@
-"""The attention-heads figure of notebook 03: one colour scale for every panel."""
+"""The figures of notebook 03: the window-partition title, the heads on one colour scale, the cost formulas."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from swin_edu.plotting import msa_macs, plot_attention_heads, wmsa_macs  # noqa: E402
+from swin_edu.plotting import msa_macs, plot_attention_heads, plot_window_partition, wmsa_macs  # noqa: E402
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -46,3 +46,13 @@ def test_cost_formulas():
     assert msa_macs(56, 56, 96) == 4 * 3136 * 96**2 + 2 * 3136**2 * 96
     assert wmsa_macs(56, 56, 96, 7) == 4 * 3136 * 96**2 + 2 * 49 * 3136 * 96
     assert msa_macs(7, 7, 96) == wmsa_macs(7, 7, 96, 7)  # one window: the same cost
+
+
+@pytest.mark.parametrize("H, W, M", [(8, 8, 4), (8, 12, 4)])
+def test_partition_title_gives_the_output_shape(H, W, M):
+    fig = plot_window_partition(H, W, M)
+    title = fig.subfigs[1]._suptitle.get_text()
+    nW = (H // M) * (W // M)
+    assert title == (f"window_partition -> [B·nW, M, M, C]\n= [{nW}, {M}, {M}, 1] (B = C = 1)\n"
+                     "(windows of image b at b*nW + w)")
+    plt.close(fig)

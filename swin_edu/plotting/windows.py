@@ -40,7 +40,8 @@ def plot_window_partition(H: int = 8, W: int = 8, M: int = 4) -> Figure:
     """``window_partition`` on a small numbered map (at most 16x16 tokens).
 
     Left: the [H, W] map, tokens numbered row-major, one colour per window, window ids in the
-    corners. Right: the output [nW, M, M], windows in batch order with the same token numbers.
+    corners. Right: the output [B*nW, M, M, C] of ``window_partition`` for one image with one
+    channel (B = C = 1), windows in batch order with the same token numbers.
     """
     if H > 16 or W > 16 or H % M or W % M:
         raise ValueError(f"draw at most a 16x16 map cut into whole windows, got {H}x{W} with M={M}")
@@ -65,7 +66,7 @@ def plot_window_partition(H: int = 8, W: int = 8, M: int = 4) -> Figure:
 
     windows = rearrange(tokens, "(nh m1) (nw m2) -> (nh nw) m1 m2", m1=M, m2=M)  # [nW, M, M]
     rows = min(nh * nw, 4)  # the batch axis runs down the columns
-    axes = right.subplots(rows, (nh * nw + rows - 1) // rows, squeeze=False)
+    axes = right.subplots(rows, (nh * nw + rows - 1) // rows, squeeze=False, gridspec_kw=dict(top=0.8))
     for k, axk in enumerate(axes.T.flat):
         if k >= nh * nw:
             axk.axis("off")
@@ -77,8 +78,8 @@ def plot_window_partition(H: int = 8, W: int = 8, M: int = 4) -> Figure:
         _frame(axk, M, M)
         axk.add_patch(Rectangle((0, 0), M, M, fill=False, ec="black", lw=2))
         axk.set_title(f"windows[{k}]", fontsize=8, pad=2)
-    right.suptitle(f"window_partition -> [nW, M, M] = [{nh * nw}, {M}, {M}]\n(windows of image b at b*nW + k)",
-                   fontsize=11)
+    right.suptitle(f"window_partition -> [B·nW, M, M, C]\n= [{nh * nw}, {M}, {M}, 1] (B = C = 1)\n"
+                   "(windows of image b at b*nW + w)", fontsize=10)
     return fig
 
 
