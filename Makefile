@@ -1,4 +1,5 @@
 # make lab   : create .venv if missing, install swin_edu with its dev extras, open JupyterLab on notebooks/
+#              (make lab PORT=8899 to choose the port)
 #              (the repo root is served, so links from the notebooks to ../figures and ../README.md open)
 # make test  : the same set-up, then all tests (unit tests + every notebook executed by nbval
 #              + every notebook opened in JupyterLab in Chromium, skipped without Chromium)
@@ -21,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) $(if $(PORT),--ServerApp.port=$(PORT))
 
 # Chromium from Debian (apt-get, through sudo when not root) and the `browser` extra (playwright).
 browser-deps: $(VENV)/.installed
