@@ -5,9 +5,9 @@ a plain, tested function; the widget only reads the controls and redraws. Where 
 running (GitHub, an exported notebook, nbval), the explorer's output is the static figure of its
 initial values.
 """
-from ._widget import Explorer, figure_png
+from ._widget import Explorer, figure_png, slider
 from .attention import explore_attention  # notebook 07
 from .bias import explore_bias  # notebook 05
 from .shift import explore_shift  # notebook 04
 
-__all__ = ["Explorer", "figure_png", "explore_shift", "explore_bias", "explore_attention"]
+__all__ = ["Explorer", "figure_png", "slider", "explore_shift", "explore_bias", "explore_attention"]

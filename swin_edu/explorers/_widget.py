@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["Explorer", "figure_png"]
+__all__ = ["Explorer", "figure_png", "slider"]
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
@@ -18,6 +18,12 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
+    """An integer slider as every explorer uses it: redraws when released, not while dragged."""
+    return widgets.IntSlider(value=value, min=low, max=high, step=step, description=description,
+                             continuous_update=False, style={"description_width": "initial"})
 
 
 class Explorer(widgets.VBox):
@@ -44,7 +50,7 @@ class Explorer(widgets.VBox):
         self.title = title
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML()
-        super().__init__([widgets.HTML(f"<b>{title}</b>"), widgets.HBox(list(controls.values())), self.status,
+        super().__init__([widgets.HTML(f"<b>{title}</b>"), widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")), self.status,
                           self.image])
         for control in controls.values():
             control.observe(self._on_change, names="value")

@@ -7,11 +7,11 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from ..attention_maps import attention_map, check_stage_block
+from ..attention_maps import attention_map
 from ..data import normalize
 from ..model import SwinTransformer
 from ..plotting.training import plot_attention_maps
-from ._widget import Explorer
+from ._widget import Explorer, slider
 
 __all__ = ["explore_attention", "query_attention", "draw_attention", "follow_depth"]
 
@@ -46,7 +46,6 @@ def query_attention(model: SwinTransformer, images: torch.Tensor, index: int, st
         raise ValueError("put the model in eval mode first (model.eval()): in training mode stochastic depth "
                          "makes the attention maps random")
     _check_images(model, images, index)
-    check_stage_block(model, stage, block)
     device = next(model.parameters()).device
     x = normalize(images[index:index + 1].to(device))  # [1, 3, S, S], as the test loader makes it
     return attention_map(model, x, stage, block, tuple(pixel))[0]
@@ -78,15 +77,12 @@ def explore_attention(model: SwinTransformer, images: torch.Tensor, index: int =
     each head's attention map of that query, the cyclic shift undone (:func:`draw_attention`)."""
     query_attention(model, images, index, stage, block, pixel)  # a bad start value fails here, clearly
     S = images.shape[-1]
-    style = dict(continuous_update=False, style={"description_width": "initial"})
     controls = {
-        "index": widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="image", **style),
-        "stage": widgets.IntSlider(value=stage, min=0, max=len(model.layers) - 1, description="stage (0-based)",
-                                   **style),
-        "block": widgets.IntSlider(value=block, min=0, max=len(model.layers[stage].blocks) - 1,
-                                   description="block (0-based)", **style),
-        "row": widgets.IntSlider(value=pixel[0], min=0, max=S - 1, description="query row (px)", **style),
-        "col": widgets.IntSlider(value=pixel[1], min=0, max=S - 1, description="query col (px)", **style),
+        "index": slider("image", index, 0, len(images) - 1),
+        "stage": slider("stage (0-based)", stage, 0, len(model.layers) - 1),
+        "block": slider("block (0-based)", block, 0, len(model.layers[stage].blocks) - 1),
+        "row": slider("query row (px)", pixel[0], 0, S - 1),
+        "col": slider("query col (px)", pixel[1], 0, S - 1),
     }
     return Explorer(partial(draw_attention, model, images), controls,
                     "attention of one query pixel, per head (shift undone)", link=partial(follow_depth, model))

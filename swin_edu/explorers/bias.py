@@ -5,7 +5,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from ..plotting.position import example_bias_table, plot_query_bias
-from ._widget import Explorer
+from ._widget import Explorer, slider
 
 __all__ = ["explore_bias", "draw_query_bias", "clamp_query"]
 
@@ -44,11 +44,10 @@ def explore_bias(window_size: int = 7, query: tuple[int, int] = (4, 2), head: in
                          f"got {tuple(query)}")
     if not 0 <= head < NUM_HEADS:
         raise ValueError(f"head must be in [0, {NUM_HEADS - 1}], got {head}")
-    style = dict(continuous_update=False, style={"description_width": "initial"})
     controls = {
-        "window_size": widgets.IntSlider(value=window_size, min=lo, max=hi, description="window M", **style),
-        "row": widgets.IntSlider(value=row, min=0, max=window_size - 1, description="query row", **style),
-        "col": widgets.IntSlider(value=col, min=0, max=window_size - 1, description="query col", **style),
-        "head": widgets.IntSlider(value=head, min=0, max=NUM_HEADS - 1, description="head", **style),
+        "window_size": slider("window M", window_size, lo, hi),
+        "row": slider("query row", row, 0, window_size - 1),
+        "col": slider("query col", col, 0, window_size - 1),
+        "head": slider("head", head, 0, NUM_HEADS - 1),
     }
     return Explorer(draw_query_bias, controls, "relative position bias: what one query reads", link=clamp_query)

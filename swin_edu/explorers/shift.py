@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..plotting.masks import plot_shift_explorer, region_views
-from ._widget import Explorer
+from ._widget import Explorer, slider
 
 __all__ = ["explore_shift", "link_shift_controls"]
 
@@ -49,18 +49,13 @@ def explore_shift(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, 
                          f"got H={H}, W={W}, M={M}")
     region_views(H, W, M, shift, window)  # the figure's own checks: M divides H and W, 1 <= s < M, window < nW
 
-    def slider(value: int, low: int, high: int, step: int, description: str) -> widgets.IntSlider:
-        return widgets.IntSlider(value=value, min=low, max=high, step=step, description=description,
-                                 continuous_update=False, layout=widgets.Layout(width="220px"),
-                                 style={"description_width": "50px"})
-
     nW = (H // M) * (W // M)
     controls = {
-        "H": slider(H, M, M * (max_side // M), M, "H"),
-        "W": slider(W, M, M * (max_side // M), M, "W"),
-        "window_size": slider(M, 2, 8, 1, "M"),
-        "shift": slider(shift, 1, M - 1, 1, "s"),
-        "window": slider(window, 0, nW - 1, 1, "window"),
+        "H": slider("H", H, M, M * (max_side // M), step=M),
+        "W": slider("W", W, M, M * (max_side // M), step=M),
+        "window_size": slider("M", M, 2, 8),
+        "shift": slider("s", shift, 1, M - 1),
+        "window": slider("window", window, 0, nW - 1),
     }
     return Explorer(plot_shift_explorer, controls,
                     "Shifted windows: the regions before and after the roll, and one window's mask",

@@ -207,9 +207,7 @@ def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int]
     if not 0 <= head < table.shape[1]:
         raise ValueError(f"head must be in [0, {table.shape[1] - 1}] for a table with {table.shape[1]} heads, "
                          f"got {head}")
-    ys, xs = torch.meshgrid(torch.arange(M), torch.arange(M), indexing="ij")  # key positions, [M, M] each
-    dy, dx = row - ys, col - xs  # query minus key, each in [-(M-1), M-1]
-    index_row = (dy + M - 1) * (2 * M - 1) + (dx + M - 1)
+    index_row = relative_position_index(M)[row * M + col].view(M, M)  # the query's row, keys as a window
     return index_row, table.detach()[index_row, head]
 
 
