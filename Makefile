@@ -2,7 +2,10 @@
 #              (make lab PORT=8899 to choose the port)
 #              (the repo root is served, so links from the notebooks to ../figures and ../README.md open)
 # make test  : the same set-up, then all tests (unit tests + every notebook executed by nbval
-#              + every notebook opened in JupyterLab in Chromium, skipped without Chromium)
+#              + every notebook opened in JupyterLab in Chromium, skipped without Chromium); what CI runs
+# make check : the fast loop while working: the unit tests without nbval, the browser and the slow
+#              tests (trainings, nbgrader, notebooks re-run with other values)
+# make stats : each notebook's main-line words against its budget, reading and running time
 # make browser-deps: install what that browser test needs (Debian's chromium via apt, playwright via pip)
 # make figures: regenerate figures/
 # make notebooks: re-execute and save every notebook (after changing the package)
@@ -13,7 +16,7 @@ PY := $(VENV)/bin/python
 # how `make lab` starts JupyterLab; tests/test_browser.py reads this line and starts it the same way
 LAB_ARGS ?= --ServerApp.root_dir=. --ServerApp.ip=127.0.0.1 --LabApp.default_url=/lab/tree/notebooks
 
-.PHONY: lab test figures bench notebooks homework clean browser-deps
+.PHONY: lab test check stats figures bench notebooks homework clean browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +36,12 @@ browser-deps: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+check: $(VENV)/.installed
+	$(PY) -m pytest tests -o addopts="-p no:cacheprovider" -m "not slow and not browser" -q
+
+stats:
+	$(PYTHON) scripts/notebook_stats.py --check
 
 figures: $(VENV)/.installed
 	$(PY) -m swin_edu.figures

@@ -1,11 +1,13 @@
 """The benchmark script runs (one tiny iteration); its timings are printed, never asserted."""
 import json
 
+import pytest
 import torch
 
 from swin_edu import bench
 
 
+@pytest.mark.slow
 def test_bench_smoke(capsys, tmp_path):
     result = bench.main(["--smoke", "--config", "cifar", "--profile", "--json", str(tmp_path / "b.json")])
     rows = result["rows"]
@@ -18,6 +20,7 @@ def test_bench_smoke(capsys, tmp_path):
     assert written["logits"]["cifar"]["fp32"] < 1e-4 and written["logits"]["cifar"]["same_argmax"]
 
 
+@pytest.mark.slow
 def test_bench_time_limit_skips_and_still_writes(tmp_path, capsys):
     result = bench.main(["--smoke", "--config", "cifar", "--time-limit", "0", "--json", str(tmp_path / "b.json")])
     assert result["rows"] == [] and result["skipped"] == ["cifar batch 2"]

@@ -12,6 +12,9 @@ all cells rendered (windowing off), and the test checks what a reader sees:
   anchor (`#...`) names a heading of its target notebook;
 * the kernelspec is the kernel's own (else JupyterLab modifies the notebook as it opens it, and
   autosave writes it back);
+* "## Going deeper" opens collapsed: its heading cell is folded and every cell after it hidden,
+  every cell before it shown; one click on "N cells hidden" shows them all (the other checks then
+  read the whole notebook, Going deeper included);
 * an explorer cell shows its figure before it is run;
 * one explorer responds: notebook 04 (or the first notebook with an explorer) is run from a fresh
   kernel (Run > Run All Cells), a slider is moved, and the figure must change.
@@ -304,10 +307,11 @@ class Reader:
         return self.ids[path]
 
     def problems(self, page, path: str) -> tuple[list[str], dict]:
+        found = going_deeper_problems(page, path)  # first: it unfolds Going deeper for the checks below
         seen = collect(page)
         self.ids[path] = set(seen["ids"])
         folder = os.path.dirname(path)
-        found = [f"cell {i['cell']}: image not loaded: {i['src']}" for i in seen["images"] if not i["ok"]]
+        found += [f"cell {i['cell']}: image not loaded: {i['src']}" for i in seen["images"] if not i["ok"]]
         found += [f"cell {m['cell']}: math error: {m['text']}" for m in seen["mathErrors"]]
         found += [f"cell {m['cell']}: math left as raw text: {m['text']}" for m in seen["rawMath"]]
         found += [f"JavaScript error on the page: {error}" for error in page.page_errors]
@@ -344,6 +348,34 @@ class Reader:
             elif fragment not in self.ids[path]:
                 found.append(f"{where}: no heading with id #{fragment} in this notebook")
         return found, seen
+
+
+HIDDEN_JS = f"() => [...document.querySelectorAll('{NOTEBOOK} .jp-Cell')].map(c => c.classList.contains('lm-mod-hidden'))"
+
+
+def going_deeper_problems(page, path: str) -> list[str]:
+    """Is "## Going deeper" folded on opening (its cells hidden, the main line shown), and does one
+    click on its "N cells hidden" button show every cell? Leaves the notebook unfolded."""
+    cells = nbformat.read(ROOT / path, as_version=4).cells
+    at = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("## Going deeper")]
+    if len(at) != 1:
+        return [f"{len(at)} '## Going deeper' headings (one expected, the notebook's last part)"]
+    at = at[0]
+    hidden = page.evaluate(HIDDEN_JS)
+    found = [f"cell {i}: on the main line but hidden on opening" for i in range(at + 1) if hidden[i]]
+    found += [f"cell {i}: in Going deeper but shown on opening (the heading is not collapsed)"
+              for i in range(at + 1, len(cells)) if not hidden[i]]
+    button = page.locator(f"{NOTEBOOK} .jp-Cell").nth(at).locator(".jp-showHiddenCellsButton")
+    if button.count() != 1:
+        return found + [f"cell {at}: Going deeper has no 'cells hidden' button to unfold it"]
+    button.click()
+    try:
+        page.wait_for_function(f"() => ({HIDDEN_JS})().every(h => !h)", timeout=10_000)
+    except Exception:  # noqa: BLE001 - reported below with the cells still hidden
+        still = [i for i, h in enumerate(page.evaluate(HIDDEN_JS)) if h]
+        found.append(f"one click on Going deeper left cells {still} hidden")
+    settle(page)
+    return found
 
 
 def screenshot(page, path: Path, tile: int = 12_000) -> None:
@@ -488,6 +520,9 @@ Missing image: ![nothing](no_such_image.png). Present image: ![grid](../../figur
 [a missing notebook](no_such_notebook.ipynb), [a missing anchor](#No-such-heading),
 [a notebook that exists](../../notebooks/00_overview.ipynb), [its missing anchor](../../notebooks/00_overview.ipynb#Nope),
 [this heading](#Broken-on-purpose), [outside the root](../../../elsewhere.md)
+
+## Going deeper
+Shown on opening: this heading is not marked collapsed.
 """
 EXPLORER_SOURCE = """\
 import ipywidgets as widgets
@@ -543,6 +578,7 @@ def test_checks_see_what_is_broken(reader):
             "outside the root": "elsewhere.md does not exist",
             "kernelspec display_name": "JupyterLab marks the notebook modified on opening",
             "explorer without its figure": "the explorer shows no figure before it is run, only ['text/plain']",
+            "Going deeper not collapsed": "in Going deeper but shown on opening (the heading is not collapsed)",
         }
         missed = [name for name, text in expected.items() if text not in report]
         assert not missed, f"the checks missed {missed}; they reported:\n{report}"

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from swin_edu.figures import all_figures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -10,6 +11,7 @@ README_FIGURES = {"patch_grid.png", "patch_merging.png", "window_partition.png",
                   "region_maps.png", "mask_window.png", "relative_position_bias.png"}
 
 
+@pytest.mark.slow
 def test_figure_command_writes_every_file(tmp_path):
     subprocess.run([sys.executable, "-m", "swin_edu.figures", str(tmp_path)], check=True, cwd=ROOT,
                    capture_output=True)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_data import write_fake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,7 @@ def run_step(step: str, out: Path, **env) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
+@pytest.mark.slow
 def test_step0_reports_the_environment(tmp_path):
     result = run_step("0", tmp_path / "out", GPU_DATA=str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -27,6 +29,7 @@ def test_step0_reports_the_environment(tmp_path):
         assert f"{name:10s}" in report and f"{name:10s} MISSING" not in report
 
 
+@pytest.mark.slow
 def test_step1_runs_the_bench_and_writes_json(tmp_path):
     """The logits check, then every measurement skipped by a time limit of 0 (tests/test_bench.py runs them)."""
     out = tmp_path / "out"
@@ -37,6 +40,7 @@ def test_step1_runs_the_bench_and_writes_json(tmp_path):
     assert "logits swin_edu - timm" in (out / "bench.log").read_text()
 
 
+@pytest.mark.slow
 def test_step2_trains_and_keeps_the_results_small(tmp_path):
     gpu_data = tmp_path / "gpu_data"
     write_fake(gpu_data / "built", n=64)  # as if build.py had run

@@ -53,6 +53,7 @@ def test_one_exercise_notebook_per_tutorial_notebook_01_to_07():
     assert [n[:4] for n in NOTEBOOKS] == [f"hw0{i}" for i in range(1, 8)]
 
 
+@pytest.mark.slow
 def test_student_version_is_what_nbgrader_generates(tmp_path):
     release = generate(_course(tmp_path, NOTEBOOKS))
     assert sorted(p.name for p in release.glob("*.ipynb")) == sorted(p.name for p in RELEASE.glob("*.ipynb"))
@@ -88,6 +89,7 @@ def test_every_exercise_is_asked_in_a_notebook():
     assert len(EXERCISES) >= 14
 
 
+@pytest.mark.slow
 def test_nbgrader_autograde_scores_stub_right_and_wrong_submissions(tmp_path):
     """A teacher's workflow: generate with a gradebook, collect three submissions, autograde."""
     name = "hw03_window_attention.ipynb"

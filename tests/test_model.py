@@ -18,6 +18,7 @@ def test_flops_match_the_paper(factory, macs):
     assert abs(factory().flops() / macs - 1) < 0.005
 
 
+@pytest.mark.slow
 def test_parameter_counts_of_larger_models():
     assert round(_params(se.swin_s()) / 1e6, 2) == 49.61
     assert round(_params(se.swin_b()) / 1e6, 2) == 87.77
@@ -102,8 +103,10 @@ def test_wrong_checkpoint_names_layout_and_keys():
 
 
 def test_compile_fullgraph_on_cpu():
+    """One graph, no break (fullgraph=True): aot_eager traces the same graph as inductor without
+    spending half a minute generating C++ (the inductor path runs in tests/test_training.py)."""
     model = se.swin_cifar(embed_dim=32, depths=(2, 2), num_heads=(2, 4)).eval()
     x = torch.randn(2, 3, 32, 32)
-    compiled = torch.compile(model, fullgraph=True)
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
     with torch.no_grad():
         torch.testing.assert_close(compiled(x), model(x), atol=1e-5, rtol=1e-5)

@@ -59,18 +59,20 @@ def _max_logit_diff(checkpoint, expected_layout, reference, images, fused=None) 
         return (model(images) - reference(images)).abs().max().item()
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("fused", [pytest.param(True, marks=pytest.mark.slow), False])
 def test_logits_equal_timm(timm_tiny, images, fused):
     diff = _max_logit_diff(timm_tiny.state_dict(), "timm", timm_tiny, images, fused)
     assert diff <= TOL, diff
 
 
+@pytest.mark.slow
 def test_logits_equal_official_layout(timm_tiny, images):
     official = _official_from_timm(timm_tiny.state_dict())
     assert "layers.0.downsample.reduction.weight" in official and "head.weight" in official
     assert _max_logit_diff(official, "official", timm_tiny, images) <= TOL
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fused", [True, False])
 def test_logits_equal_torchvision(images, fused):
     reference = torchvision.models.swin_t().eval()
@@ -79,6 +81,7 @@ def test_logits_equal_torchvision(images, fused):
     assert diff <= TOL, diff
 
 
+@pytest.mark.slow
 def test_load_from_path_uses_weights_only(tmp_path, timm_tiny, images):
     path = tmp_path / "swin_t.pth"
     torch.save({"model": timm_tiny.state_dict()}, path)

@@ -24,6 +24,7 @@ def fake_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_help_reads_well():
     out = subprocess.run([sys.executable, "-m", "swin_edu.train", "--help"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
@@ -31,6 +32,7 @@ def test_help_reads_well():
         assert word in out, word
 
 
+@pytest.mark.slow
 def test_tiny_run_writes_the_output_folder(fake_root, tmp_path, capsys):
     out = tmp_path / "run"
     info = train.main(["--recipe", "tiny", "--data", str(fake_root), "--out", str(out), "--device", "cpu"])
@@ -54,6 +56,7 @@ def test_tiny_run_writes_the_output_folder(fake_root, tmp_path, capsys):
     assert again["epochs_done"] == 2 and json.loads((out / "history.json").read_text()) == history
 
 
+@pytest.mark.slow
 def test_weights_dir_and_time_limit(fake_root, tmp_path):
     out, heavy = tmp_path / "results", tmp_path / "heavy"
     info = train.main(["--recipe", "tiny", "--data", str(fake_root), "--out", str(out), "--weights-dir", str(heavy),

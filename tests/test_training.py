@@ -65,6 +65,7 @@ def test_resolve_bf16(monkeypatch):
     assert resolve_bf16("cuda") is False
 
 
+@pytest.mark.slow
 def test_fit_learns_and_evaluate_agrees(capsys):
     model = tiny_model()
     train, test = loaders()
@@ -111,6 +112,7 @@ class InterruptAt:
         self.seen += 1
 
 
+@pytest.mark.slow
 def test_resume_gives_identical_weights(tmp_path):
     options = dict(lr=3e-3, warmup_epochs=1, progress=False)
     train, test = loaders()
@@ -139,6 +141,7 @@ def test_resume_gives_identical_weights(tmp_path):
     assert fit(resumed, train, 3, test, checkpoint=path, resume=True, **options)["train_loss"] == history["train_loss"]
 
 
+@pytest.mark.slow
 def test_fit_with_compile(monkeypatch):
     """The compile flag on the CPU, through dynamo + AOTAutograd; the 'aot_eager' backend skips the C++ code
     generation of the default inductor backend (about a minute on 2 cores), which the GPU path uses."""
@@ -179,11 +182,13 @@ def _fit_in_fresh_interpreter(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True)
 
 
+@pytest.mark.slow
 def test_tqdm_bar_shown_by_default():
     env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
     assert "epoch 1/1" in _fit_in_fresh_interpreter(env).stderr  # the bar (tqdm writes to stderr)
 
 
+@pytest.mark.slow
 def test_tqdm_disable_respected():
     out = _fit_in_fresh_interpreter({**os.environ, "TQDM_DISABLE": "1"})
     assert out.stdout.startswith("epoch   1/1") and out.stderr == ""
@@ -197,6 +202,7 @@ def test_confusion_matrix():
     assert cm.trace() == (predictions == labels).sum()
 
 
+@pytest.mark.slow
 def test_gpu_recipe_model_trains_on_cpu():
     """The notebook's GPU configuration (swin_cifar(): patch 2, window 4, 16x16 -> 8x8 -> 4x4, drop path 0.1),
     two steps on the CPU: the path as far as a CPU can take it."""
@@ -210,6 +216,7 @@ def test_gpu_recipe_model_trains_on_cpu():
     assert not torch.equal(before, model.head.weight)
 
 
+@pytest.mark.slow
 def test_fit_on_soft_targets_of_mixup_and_cutmix():
     x, y = tiny_data()
     train = DeviceLoader(x, y, 32, train=True, augment=BatchAugment(mixup_alpha=0.8, cutmix_alpha=1.0), seed=0)
@@ -221,6 +228,7 @@ def test_fit_on_soft_targets_of_mixup_and_cutmix():
     assert history["test_acc"][-1] > 0.3 and 0 <= history["train_acc"][-1] <= 1
 
 
+@pytest.mark.slow
 def test_bf16_autocast_path_runs_on_cpu(monkeypatch):
     """The CUDA branch of fit exercised on the CPU: bf16 autocast around forward and loss, and the fused
     attention (scaled_dot_product_attention, the default on CUDA) with its bias cast to bf16."""
@@ -240,6 +248,7 @@ def test_bf16_autocast_path_runs_on_cpu(monkeypatch):
     assert logits.dtype == torch.float32  # predict returns float32 whatever autocast computed in
 
 
+@pytest.mark.slow
 def test_history_has_lr_and_times_and_callback(tmp_path):
     x, y = tiny_data(64)
     calls = []
@@ -261,6 +270,7 @@ def test_epochs_for_budget():
     assert epochs_for_budget(history, elapsed=40, time_budget=30, epochs=100) == 2  # never fewer than done
 
 
+@pytest.mark.slow
 def test_time_budget_fits_epochs_and_stops():
     x, y = tiny_data(64)
     make = lambda: DeviceLoader(x, y, 32, train=True)  # noqa: E731
