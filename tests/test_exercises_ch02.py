@@ -91,7 +91,7 @@ def merge_sliced_batch(x):  # the notebook's table, x[0::2, 0::2], typed on a [B
 def test_merge_mistakes_are_diagnosed(fn, mistake, phrase):
     result = check_merge_patches(fn)
     assert result.status == "failed" and result.mistake == mistake, result.report
-    assert phrase in str(result) and "(notebook 02, section 1. Four interleaved sub-grids)" in str(result)
+    assert phrase in str(result) and "(notebook 02, section 2. Four interleaved sub-grids)" in str(result)
 
 
 def test_merge_report_draws_where_the_tokens_go():

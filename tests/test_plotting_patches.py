@@ -118,3 +118,66 @@ def test_patch_merging_figure_rejects_odd_sides():
 
     with pytest.raises(ValueError, match="even H and W"):
         plot_patch_merging(4, 5)
+
+
+def test_embedding_idea_shows_the_patch_its_numbers_and_the_shapes():
+    from swin_edu.plotting import plot_embedding_idea
+
+    torch.manual_seed(0)
+    image = torch.rand(3, 48, 64)
+    fig = plot_embedding_idea(image, patch_size=4, embed_dim=24, token=(3, 10))
+    ax_img, ax_flow = fig.axes
+    assert "48x64 image: 12x16 = 192 patches of 4x4 pixels" in ax_img.get_title()
+    # the outlined patch on the image is the followed one
+    box = [p for p in ax_img.patches if isinstance(p, Rectangle)][0]
+    assert box.get_xy() == (10 * 4 - 0.5, 3 * 4 - 0.5) and box.get_width() == 4
+    patch_img, column = ax_flow.get_images()
+    expected = image[:, 12:16, 40:44]
+    assert torch.equal(torch.as_tensor(patch_img.get_array().data), rearrange(expected, "c h w -> h w c"))
+    # the column of numbers: value k of the (p1 p2 c) vector in colour channel k % 3, the other two zero
+    values = torch.as_tensor(column.get_array().data)[:, 0, :]  # [48, 3]
+    flat = rearrange(expected, "c p1 p2 -> (p1 p2 c)")
+    assert torch.equal(values[torch.arange(48), torch.arange(48) % 3], flat)
+    assert values.sum() == flat.sum()
+    texts = " ".join(t.get_text() for t in ax_flow.texts)
+    assert "48 numbers" in texts and "Linear(48, 24)" in texts and "C = 24 numbers" in texts and "[12, 16, 24]" in texts
+
+
+@pytest.mark.parametrize("image, token, message", [
+    (torch.rand(3, 30, 32), (0, 0), "multiples of the patch size"),
+    (torch.rand(3, 32, 32), (8, 0), "outside the 8x8 grid"),
+    (torch.rand(32, 32, 3), (0, 0), r"\[3, H, W\]"),
+])
+def test_embedding_idea_rejects_bad_input(image, token, message):
+    from swin_edu.plotting import plot_embedding_idea
+
+    with pytest.raises(ValueError, match=message):
+        plot_embedding_idea(image, patch_size=4, token=token)
+
+
+@pytest.mark.parametrize("H, W", [(4, 4), (6, 10), (2, 8)])
+def test_merging_idea_lists_the_four_tokens_of_every_block(H, W):
+    from swin_edu.plotting import plot_merging_idea
+
+    fig = plot_merging_idea(H, W)
+    ax_in, _, ax_out = fig.axes
+    assert f"[{H}, {W}, C]" in ax_in.get_title() and f"[{H // 2}, {W // 2}, 2C]" in ax_out.get_title()
+    tokens = torch.arange(H * W).view(H, W)
+    for t in ax_out.texts:  # centred on its block, listing the block's tokens as they sit
+        x, y = t.get_position()
+        i, j = int(y) // 2, int(x) // 2
+        block = tokens[2 * i:2 * i + 2, 2 * j:2 * j + 2]
+        assert [list(map(int, line.split())) for line in t.get_text().splitlines()] == block.tolist()
+    assert len(ax_out.texts) == H * W // 4
+    # each token on the left has the colour of its merged token on the right
+    left = {(int(p.get_y()), int(p.get_x())): p.get_facecolor() for p in ax_in.patches if p.get_fill()}
+    right = {(int(p.get_y()) // 2, int(p.get_x()) // 2): p.get_facecolor() for p in ax_out.patches}
+    assert all(color == right[(i // 2, j // 2)] for (i, j), color in left.items())
+    assert len(set(right.values())) == min(H * W // 4, 17)
+
+
+def test_merging_idea_rejects_odd_sides():
+    from swin_edu.plotting import plot_merging_idea
+
+    with pytest.raises(ValueError, match="even H and W"):
+        plot_merging_idea(5, 4)

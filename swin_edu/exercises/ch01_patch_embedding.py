@@ -17,14 +17,18 @@ from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
 __all__ = ["check_patch_partition", "check_patch_embed", "check_patch_embed_macs"]
 
 NOTEBOOK = "01_patch_embedding"
-PARTITION = "2. Patch partition: 4 x 4 pixels x 3 colours = 48 numbers per token"
-LINEAR = "3. Linear embedding, then the same thing as a convolution"
-NORM = "4. LayerNorm after the embedding"
-PITFALLS = "6. Pitfalls"
+PARTITION = "2. Patch partition: one vector of P x P x 3 numbers per patch"
+LINEAR = "3. Linear embedding = a strided convolution"
+NORM = "4. LayerNorm, and the check against swin_edu"
+# sub-sections of the notebook's "Going deeper" part (### headings, collapsed in JupyterLab)
+ORDER = "The flattening order must match the weights"
+COST = "What PatchEmbed costs"
+GOING_DEEPER = (ORDER, COST)
 
 
 def _ref(section: str) -> str:
-    return f"(notebook 01, section {section})"
+    where = ", under Going deeper" if section in GOING_DEEPER else ""
+    return f"(notebook 01, section {section}{where})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,14 +225,14 @@ EMBED_MISTAKES = (
         "your patches are flattened (p1 p2 c) but the conv weight as (c p1 p2) (what weight.flatten(1) or "
         "weight.reshape(C, -1) gives): the same numbers in another order, so each output is a sum of "
         "mismatched products. Flatten the weight in the patches' order, rearrange(weight, "
-        "'C c p1 p2 -> C (p1 p2 c)') " + _ref(PITFALLS) + ".",
+        "'C c p1 p2 -> C (p1 p2 c)') " + _ref(ORDER) + ".",
     ),
     Mistake(
         "patches-c-p1-p2",
         lambda images, embed: embed.norm(_tokens(images, embed, patch_order="b c (h p1) (w p2) -> b h w (c p1 p2)")),
         "your patches are flattened (c p1 p2) (what F.unfold gives) but the conv weight as (p1 p2 c): the "
         "two orders must be the same. Either flatten the weight as (c p1 p2) too (weight.flatten(1)) or "
-        "the patches as (p1 p2 c) " + _ref(PITFALLS) + ".",
+        "the patches as (p1 p2 c) " + _ref(ORDER) + ".",
     ),
     Mistake(
         "kernel-transposed",
@@ -308,25 +312,25 @@ def _macs_question() -> Question:
     return Question(
         name="patch_embed_macs",
         notebook=NOTEBOOK,
-        section=NORM,
+        section=COST,
         answer=answer,
         mistakes=(
             Mistake("projection-only", projection,
                     "that is the projection alone (56*56 tokens x 48 x 128): PatchEmbed.flops also counts the "
-                    "LayerNorm, one multiply-accumulate per output value, 56*56*128 " + _ref(NORM) + "."),
+                    "LayerNorm, one multiply-accumulate per output value, 56*56*128 " + _ref(COST) + "."),
             Mistake("flop-counter", 2 * projection,
                     "that is what FlopCounterMode reports: FLOPs (2 per multiply-accumulate) of the projection "
                     "only. PatchEmbed.flops counts multiply-accumulates, projection + LayerNorm "
-                    + _ref(LINEAR) + "."),
+                    + _ref(COST) + "."),
             Mistake("doubled", 2 * answer,
                     "you counted 2 FLOPs per multiply-accumulate: PatchEmbed.flops counts multiply-accumulates "
-                    "(one per product) " + _ref(LINEAR) + "."),
+                    "(one per product) " + _ref(COST) + "."),
             Mistake("no-colours", n * c_out * P * P + norm,
                     "each patch has 4*4*3 = 48 numbers, not 16: the 3 colour channels are part of every patch "
                     "vector " + _ref(PARTITION) + "."),
             Mistake("swin-t", swin_t.flops(224),
                     "that is Swin-T's patch embedding (C = 96): Swin-B embeds into C = 128 channels "
-                    + _ref(NORM) + "."),
+                    + _ref(COST) + "."),
         ),
         summary="multiply-accumulates of Swin-B's PatchEmbed at 224x224, as PatchEmbed.flops counts them",
     )

@@ -18,10 +18,10 @@ from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side,
 __all__ = ["check_merge_patches", "check_stage_shapes", "check_merging_params"]
 
 NOTEBOOK = "02_patch_merging"
-SUBGRIDS = "1. Four interleaved sub-grids"
-LAYER = "2. The full layer: LayerNorm(4C), Linear(4C -> 2C)"
-ORDER = "3. Why the order of the four pieces matters"
-HIERARCHY = "4. The hierarchy of Swin-T: 56 -> 28 -> 14 -> 7"
+SUBGRIDS = "2. Four interleaved sub-grids"
+LAYER = "3. The full layer: LayerNorm(4C), Linear(4C -> 2C)"
+ORDER = "4. The order of the four pieces is part of the checkpoint"
+HIERARCHY = "5. The hierarchy of Swin-T: 56 -> 28 -> 14 -> 7"
 
 
 def _ref(section: str) -> str:

@@ -14,7 +14,8 @@ from matplotlib import cbook
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-__all__ = ["sample_image", "zoom_box", "plot_patch_grid", "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
+__all__ = ["sample_image", "zoom_box", "plot_embedding_idea", "plot_patch_grid", "plot_merging_idea",
+           "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
 
 #: one colour per 2x2 sub-grid, in the concatenation order of patch merging:
 #: x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]
@@ -76,6 +77,73 @@ def zoom_box(height: int, width: int, patch_size: int = 4, token: tuple[int, int
     top = min(max(token[0] - n // 2, 0), rows - n) * P
     left = min(max(token[1] - n // 2, 0), cols - n) * P
     return top, left, n * P
+
+
+def plot_embedding_idea(image: torch.Tensor, patch_size: int = 4, embed_dim: int = 96,
+                        token: tuple[int, int] = (20, 23)) -> Figure:
+    """Notebook 01 at a glance: every P x P patch of the image becomes one token of C numbers.
+
+    Args:
+        image: [3, S_h, S_w] in [0, 1] (e.g. :func:`sample_image`), sides multiples of ``patch_size``.
+        patch_size: P, side of a patch in pixels.
+        embed_dim: C, the numbers of every token.
+        token: (row, column) of the patch followed on the right, in patch units.
+
+    Left: the image with its grid of P x P patches, ``token``'s patch outlined in yellow. Right: that
+    patch, its P*P*3 numbers in (p1 p2 c) order (each drawn in its own colour channel), and the token
+    of C numbers that one Linear(P*P*3, C), shared by all patches, makes of them (drawn empty: the
+    figure shows shapes, not values).
+    """
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ValueError(f"expected an RGB image of shape [3, H, W], got {tuple(image.shape)}")
+    P = patch_size
+    _, S_h, S_w = image.shape
+    zoom_box(S_h, S_w, P, token, 1)  # ValueError for a size that P does not divide or a token off the grid
+    H, W, D = S_h // P, S_w // P, 3 * P * P
+    pr, pc = token
+    fig, (ax_img, ax_flow) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": (1, 1.55)})
+
+    _show(ax_img, image)
+    _grid(ax_img, 0, 0, H, W, P, color="white", lw=0.25, alpha=0.6)
+    ax_img.add_patch(Rectangle((pc * P - 0.5, pr * P - 0.5), P, P, fill=False, ec="yellow", lw=2))
+    ax_img.annotate(f"patch ({pr}, {pc})", xy=(pc * P + P / 2, pr * P + P / 2), xytext=(0.03, 0.97),
+                    textcoords="axes fraction", ha="left", va="top", fontsize=9,
+                    bbox=dict(fc="white", ec="yellow", lw=1.5),
+                    arrowprops=dict(arrowstyle="->", color="yellow", lw=1.5))
+    ax_img.set_title(f"{S_h}x{S_w} image: {H}x{W} = {H * W} patches of {P}x{P} pixels", fontsize=10)
+
+    patch = image[:, pr * P:(pr + 1) * P, pc * P:(pc + 1) * P]                  # [3, P, P]
+    values = rearrange(patch, "c p1 p2 -> (p1 p2 c)")                           # [3*P*P]
+    column = torch.zeros(D, 3)
+    column[torch.arange(D), torch.arange(D) % 3] = values                       # value v of channel c -> colour
+    ax_flow.set_xlim(0, 10.5)
+    ax_flow.set_ylim(-0.6, 4)
+    ax_flow.set_aspect("equal")
+    ax_flow.axis("off")
+    ax_flow.imshow(rearrange(patch, "c h w -> h w c").numpy(), extent=(0, 2, 0.5, 2.5), interpolation="nearest")
+    ax_flow.add_patch(Rectangle((0, 0.5), 2, 2, fill=False, ec="yellow", lw=2))
+    ax_flow.text(1, 0.3, f"one patch:\n{P}x{P} pixels x 3 colours", ha="center", va="top", fontsize=9)
+    ax_flow.imshow(column[:, None, :].numpy(), extent=(3.6, 4.1, 0, 3.5), aspect="auto", interpolation="nearest")
+    ax_flow.add_patch(Rectangle((3.6, 0), 0.5, 3.5, fill=False, ec="black", lw=1))
+    ax_flow.text(3.85, -0.15, f"{D} numbers", ha="center", va="top", fontsize=9)
+    ax_flow.add_patch(Rectangle((7.2, 0), 0.5, 3.5, fc="#e8e8e8", ec="black", lw=1))
+    if embed_dim <= 128:
+        for k in range(1, embed_dim):
+            y = 3.5 * k / embed_dim
+            ax_flow.plot([7.2, 7.7], [y, y], color="grey", lw=0.3)
+    ax_flow.text(7.45, -0.15, f"one token:\nC = {embed_dim} numbers", ha="center", va="top", fontsize=9)
+    arrow = dict(arrowstyle="-|>", color="black", lw=1.5)
+    ax_flow.annotate("", xy=(3.5, 1.5), xytext=(2.1, 1.5), arrowprops=arrow)
+    ax_flow.text(2.8, 1.65, "flatten", ha="center", va="bottom", fontsize=9)
+    ax_flow.annotate("", xy=(7.1, 1.75), xytext=(4.2, 1.75), arrowprops=arrow)
+    ax_flow.text(5.65, 1.9, f"Linear({D}, {embed_dim})", ha="center", va="bottom", fontsize=9)
+    ax_flow.text(5.65, 1.6, "the same weights\nfor every patch", ha="center", va="top", fontsize=8, color="dimgrey")
+    ax_flow.annotate("", xy=(9.0, 1.75), xytext=(7.8, 1.75), arrowprops=arrow)
+    ax_flow.text(9.1, 1.75, f"all patches:\na [{H}, {W}, {embed_dim}]\nmap of tokens", ha="left", va="center",
+                 fontsize=9)
+    ax_flow.set_title("each patch becomes one token", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, int] = (20, 23),
@@ -159,6 +227,50 @@ def _token_grid(ax, H: int, W: int, pieces: bool) -> None:
     ax.set_ylim(H, 0)
     ax.set_aspect("equal")
     ax.axis("off")
+
+
+def plot_merging_idea(H: int = 4, W: int = 4) -> Figure:
+    """Notebook 02 at a glance: every 2x2 block of tokens becomes one token.
+
+    Left: a numbered [H, W] map of tokens, one light colour per 2x2 block. Right: the merged
+    [H/2, W/2] map drawn over the same area, each merged token listing the four tokens of its block
+    where they sat (top left, top right / bottom left, bottom right); its channels are 4C after the
+    concatenation and 2C after LayerNorm and Linear(4C, 2C).
+    """
+    if H < 2 or W < 2 or H % 2 or W % 2:
+        raise ValueError(f"patch merging needs even H and W, got {H}x{W}")
+    tokens = torch.arange(H * W).view(H, W)
+    palette = plt.get_cmap("Pastel1").colors + plt.get_cmap("Pastel2").colors
+    block_color = lambda i, j: palette[(i * (W // 2) + j) % len(palette)]  # noqa: E731  block (i, j)
+    fig, (ax_in, ax_mid, ax_out) = plt.subplots(1, 3, figsize=(11, 4.2), gridspec_kw={"width_ratios": (1, 0.5, 1)})
+    small = H > 6 or W > 8
+    for i in range(H):
+        for j in range(W):
+            ax_in.add_patch(Rectangle((j, i), 1, 1, fc=block_color(i // 2, j // 2), ec="white", lw=1.5))
+            ax_in.text(j + 0.5, i + 0.5, str(int(tokens[i, j])), ha="center", va="center", fontsize=8 if small else 11)
+    for i in range(H // 2):
+        for j in range(W // 2):
+            ax_in.add_patch(Rectangle((2 * j, 2 * i), 2, 2, fill=False, ec="black", lw=2))
+            ax_out.add_patch(Rectangle((2 * j, 2 * i), 2, 2, fc=block_color(i, j), ec="black", lw=2))
+            block = tokens[2 * i:2 * i + 2, 2 * j:2 * j + 2]
+            ax_out.text(2 * j + 1, 2 * i + 1, f"{block[0, 0]} {block[0, 1]}\n{block[1, 0]} {block[1, 1]}",
+                        ha="center", va="center", fontsize=7 if small else 10, linespacing=1.6)
+    for ax in (ax_in, ax_out):
+        ax.set_xlim(0, W)
+        ax.set_ylim(H, 0)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    ax_in.set_title(f"[H, W, C] = [{H}, {W}, C]\n{H * W} tokens, C channels each", fontsize=10)
+    ax_out.set_title(f"[H/2, W/2, 2C] = [{H // 2}, {W // 2}, 2C]\n{H * W // 4} tokens, one per 2x2 block", fontsize=10)
+    ax_mid.axis("off")
+    ax_mid.annotate("", xy=(1, 0.5), xytext=(0, 0.5), xycoords="axes fraction",
+                    arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
+    ax_mid.text(0.5, 0.56, "concatenate the\n4 tokens of a block:\n4C channels", ha="center", va="bottom",
+                fontsize=9, transform=ax_mid.transAxes)
+    ax_mid.text(0.5, 0.44, "LayerNorm(4C)\nLinear(4C, 2C)", ha="center", va="top", fontsize=9,
+                transform=ax_mid.transAxes)
+    fig.tight_layout()
+    return fig
 
 
 def plot_patch_merging(H: int = 4, W: int = 4) -> Figure:
