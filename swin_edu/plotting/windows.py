@@ -11,10 +11,25 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from ..windows import check_window
 from .patches import sample_image
 
-__all__ = ["plot_window_partition", "plot_window_ids", "plot_attention_scope", "plot_attention_cost",
-           "msa_macs", "wmsa_macs", "plot_attention_heads"]
+__all__ = ["query_token", "plot_window_partition", "plot_window_ids", "plot_attention_scope",
+           "plot_attention_cost", "msa_macs", "wmsa_macs", "plot_attention_heads"]
+
+
+def query_token(H: int, W: int, M: int, window: int, row: int, col: int) -> tuple[int, int]:
+    """Place (i, j) on the [H, W] map of the token at (``row``, ``col``) inside window ``window``
+    (windows numbered row-major, as ``window_partition`` orders them): i = (window // (W/M)) * M + row,
+    j = (window % (W/M)) * M + col. Raises ValueError for a window or a position that does not exist."""
+    check_window(H, W, M)
+    nW = (H // M) * (W // M)
+    if not 0 <= window < nW:
+        raise ValueError(f"window must be in [0, {nW - 1}]: a {H}x{W} map has nW = {nW} windows of {M}x{M}, "
+                         f"got {window}")
+    if not (0 <= row < M and 0 <= col < M):
+        raise ValueError(f"row and col must be in [0, {M - 1}] inside a {M}x{M} window, got ({row}, {col})")
+    return (window // (W // M)) * M + row, (window % (W // M)) * M + col
 
 
 def _window_color(k: int):
@@ -83,9 +98,12 @@ def plot_window_partition(H: int = 8, W: int = 8, M: int = 4) -> Figure:
     return fig
 
 
-def plot_window_ids(H: int = 56, W: int = 56, M: int = 7, image: torch.Tensor | None = None) -> Figure:
+def plot_window_ids(H: int = 56, W: int = 56, M: int = 7, image: torch.Tensor | None = None,
+                    highlight: int | None = None) -> Figure:
     """The window grid of an [H, W] map with every window's id (its index in ``window_partition``),
-    over ``image`` ([3, S, S], e.g. the photo the map was computed from) when given."""
+    over ``image`` ([3, S, S], e.g. the photo the map was computed from) when given; the window
+    ``highlight`` (an id) framed in red."""
+    check_window(H, W, M)
     nh, nw = H // M, W // M
     fig, ax = plt.subplots(figsize=(4.8, 4.8))
     if image is not None:
@@ -98,26 +116,47 @@ def plot_window_ids(H: int = 56, W: int = 56, M: int = 7, image: torch.Tensor | 
     for k in range(nh * nw):
         ax.text(k % nw * M + M / 2, k // nw * M + M / 2, str(k), ha="center", va="center", fontsize=9,
                 color="black", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+    title = f"{H}x{W} tokens, {M}x{M} windows: ids 0..{nh * nw - 1} (row-major)"
+    if highlight is not None:
+        if not 0 <= highlight < nh * nw:
+            raise ValueError(f"highlight must be a window id in [0, {nh * nw - 1}], got {highlight}")
+        ax.add_patch(Rectangle((highlight % nw * M, highlight // nw * M), M, M, fill=False, ec="red", lw=3,
+                               clip_on=False))
+        title += f"\nwindow {highlight} framed in red"
     _frame(ax, H, W)
-    ax.set_title(f"{H}x{W} tokens, {M}x{M} windows: ids 0..{nh * nw - 1} (row-major)")
+    ax.set_title(title)
     return fig
 
 
-def plot_attention_scope(H: int = 14, W: int = 14, M: int = 7, query: tuple[int, int] = (4, 9)) -> Figure:
-    """Which tokens one query attends to: every token with global MSA, only its own window with W-MSA."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+def plot_attention_scope(H: int = 14, W: int = 14, M: int = 7, query: tuple[int, int] = (4, 9),
+                         msa: bool = True) -> Figure:
+    """Which tokens one query attends to: every token with global MSA (left, drawn when ``msa``),
+    only its own M x M window with W-MSA (right, or alone). Red: the query; blue: the tokens it
+    attends to; grey: the tokens it does not reach."""
+    check_window(H, W, M)
     qi, qj = query
-    for ax, windowed in zip(axes, (False, True)):
+    if not (0 <= qi < H and 0 <= qj < W):
+        raise ValueError(f"query must be a token (i, j) of the {H}x{W} map, got {query}")
+    kinds = (False, True) if msa else (True,)
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 5), squeeze=False)
+    lw = 0.8 if max(H, W) <= 28 else 0.2
+    for ax, windowed in zip(axes[0], kinds):
         for i in range(H):
             for j in range(W):
                 seen = not windowed or (i // M, j // M) == (qi // M, qj // M)
-                ax.add_patch(Rectangle((j, i), 1, 1, fc="#8fbce6" if seen else "#eeeeee", ec="white", lw=0.8))
-        ax.add_patch(Rectangle((qj, qi), 1, 1, fc="#d62728", ec="white", lw=0.8))
+                ax.add_patch(Rectangle((j, i), 1, 1, fc="#8fbce6" if seen else "#eeeeee", ec="white", lw=lw))
+        ax.add_patch(Rectangle((qj, qi), 1, 1, fc="#d62728", ec="white", lw=lw))
         if windowed:
-            _window_lines(ax, H, W, M, color="black", lw=2)
+            _window_lines(ax, H, W, M, color="black", lw=2 if max(H, W) <= 28 else 1)
         _frame(ax, H, W)
-        ax.set_title(f"W-MSA: the query sees its window's {M * M} tokens" if windowed
-                     else f"MSA: the query (red) sees all {H * W} tokens", fontsize=11)
+        if not windowed:
+            ax.set_title(f"MSA: the query (red) sees all {H * W} tokens", fontsize=11)
+        elif msa:
+            ax.set_title(f"W-MSA: the query sees its window's {M * M} tokens", fontsize=11)
+        else:
+            ax.set_title(f"W-MSA on a {H}x{W} map cut into {M}x{M} windows:\nthe query (red) attends to the "
+                         f"{M * M} tokens of its window (blue),\nnot to the other {H * W - M * M} (grey)",
+                         fontsize=11)
     return fig
 
 
@@ -134,11 +173,13 @@ def wmsa_macs(H: int, W: int, C: int, M: int) -> int:
 
 
 def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
-                        measured: Mapping[int, tuple[int, int]] | None = None) -> Figure:
+                        measured: Mapping[int, tuple[int, int]] | None = None,
+                        mark: tuple[int, int] | None = (56, 56), mark_label: str = "Swin-T stage 1") -> Figure:
     """MSA versus W-MSA multiply-accumulates as the map grows (square maps of side H = W).
 
     Left: linear axes (a parabola against a line). Right: log-log against the number of tokens HW
     (slope 2 against slope 1). ``measured`` maps a side H to counted (MSA, W-MSA) MACs, drawn as dots.
+    ``mark`` = (H, W): a dotted vertical line at that map's HW tokens, labelled with ``mark_label``.
     """
     sides = list(range(M, max_side + 1, M))
     tokens = [s * s for s in sides]
@@ -152,9 +193,10 @@ def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
             for k, (side, (m, w)) in enumerate(sorted(measured.items())):
                 ax.plot([side * side] * 2, [m, w], "o", color="black", ms=5,
                         label="counted by FlopCounterMode / 2" if k == 0 else None)
-        ax.axvline(56 * 56, color="grey", ls=":", lw=1)
-        ax.text(56 * 56, 0.6, " 56x56\n (Swin-T stage 1)", transform=ax.get_xaxis_transform(),
-                fontsize=8, color="grey")
+        if mark is not None:
+            ax.axvline(mark[0] * mark[1], color="grey", ls=":", lw=1)
+            ax.text(mark[0] * mark[1], 0.6, f" {mark[0]}x{mark[1]}\n ({mark_label})",
+                    transform=ax.get_xaxis_transform(), fontsize=8, color="grey")
         ax.set_xlabel("tokens HW (square map H = W)")
         ax.set_ylabel("multiply-accumulates")
         ax.grid(alpha=0.3)
