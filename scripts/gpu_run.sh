@@ -15,9 +15,10 @@
 # enough to come back and to be committed. Every step writes what it has as it goes, so a timeout
 # still leaves its files; a failing step never stops a later one.
 #
+# Steps 1 and 2 ask for --device cuda: without a usable GPU they fail at once, never run on the CPU.
 # Settings (environment): PYTHON (default python3), GPU_DATA, TRAIN_ARGS (extra arguments of
 # swin_edu.train, e.g. "--recipe tiny --device cpu" for the CPU smoke test), BENCH_ARGS (likewise for
-# swin_edu.bench), BENCH_SECONDS (default 120; the bench is stopped 55 s later), TRAIN_TIMEOUT (default 540 s, a hard stop; the recipe
+# swin_edu.bench, e.g. "--device cpu --smoke"), BENCH_SECONDS (default 120; the bench is stopped 55 s later), TRAIN_TIMEOUT (default 540 s, a hard stop; the recipe
 # stops itself before, at its time limit).
 set -u
 STEP=${1:?usage: bash scripts/gpu_run.sh 0|1|2|all OUTDIR}
@@ -70,7 +71,8 @@ step1() {
   banner "step 1: python -m swin_edu.bench (swin_edu against timm, same weights)"
   parts
   # rows that would start after BENCH_SECONDS are skipped; the hard stop keeps the step under 3 minutes
-  timeout $((${BENCH_SECONDS:-120} + 55)) "$PYTHON" -m swin_edu.bench --json "$OUT/bench.json" \
+  # --device cuda: without a usable GPU the step fails at once instead of measuring the CPU
+  timeout $((${BENCH_SECONDS:-120} + 55)) "$PYTHON" -m swin_edu.bench --device cuda --json "$OUT/bench.json" \
     --time-limit "${BENCH_SECONDS:-120}" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
   echo "step 1 exit status: ${PIPESTATUS[0]}"
 }
@@ -97,7 +99,8 @@ step2() {
   [ "${PIPESTATUS[0]}" = 0 ] || return 1
   echo "data built in $((SECONDS - t0)) s" | tee -a "$OUT/train.log"
   # history.json and run.json land in OUT after every epoch; the heavy files go to $GPU_DATA/run
-  TQDM_MININTERVAL=10 timeout "${TRAIN_TIMEOUT:-540}" "$PYTHON" -m swin_edu.train --recipe gpu \
+  # --device cuda: without a usable GPU the run stops at once instead of training on the CPU cores
+  TQDM_MININTERVAL=10 timeout "${TRAIN_TIMEOUT:-540}" "$PYTHON" -m swin_edu.train --recipe gpu --device cuda \
     --data "$GPU_DATA/built" --out "$OUT" --weights-dir "$GPU_DATA/run" ${TRAIN_ARGS:-} 2>&1 | tee -a "$OUT/train.log"
   echo "step 2 exit status: ${PIPESTATUS[0]}, $((SECONDS - t0)) s in all" | tee -a "$OUT/train.log"
 }

@@ -285,6 +285,9 @@ def main(argv=None) -> dict:
     if args._memory:
         _memory_child(*json.loads(args._memory))
         return {}
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        p.error(f"--device {args.device}, but torch.cuda.is_available() is False (torch {torch.__version__}, CUDA "
+                f"build {torch.version.cuda}): no GPU is visible or its driver failed; --device cpu runs on the CPU")
     if args.smoke:
         args.iters, args.rounds, args.batch = 1, 1, args.batch or 2
     start = time.perf_counter()

@@ -32,10 +32,19 @@ from .data import DeviceLoader, data_dir, load_cifar10
 from .recipes import RECIPES, Recipe
 from .training import fit
 
-__all__ = ["main", "run", "wall_clock", "device_name", "test_set_name", "recorded_runs", "describe_run", "RESULTS"]
+__all__ = ["main", "run", "wall_clock", "check_device", "device_name", "test_set_name", "recorded_runs", "describe_run", "RESULTS"]
 
 #: where recorded runs are committed: one folder per run, holding run.json and history.json
 RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def check_device(device: torch.device | str) -> None:
+    """Raise ValueError when CUDA is asked for but not usable: a GPU run must never fall back to the
+    CPU in silence (it would record a CPU run under the GPU recipe)."""
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device} was asked for, but torch.cuda.is_available() is False (torch "
+                         f"{torch.__version__}, CUDA build {torch.version.cuda}): no GPU is visible or its driver "
+                         "failed. Pass --device cpu to run on the CPU on purpose.")
 
 
 def device_name(device: torch.device) -> str:
@@ -131,6 +140,7 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
     """
     t_start = time.perf_counter()
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    check_device(device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # fp32 matmuls outside autocast on tensor cores
         torch.backends.cudnn.allow_tf32 = True
@@ -161,7 +171,9 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
 
     def record(history: dict, epochs: int) -> None:
         info.update(epochs_planned=epochs, epochs_done=len(history["train_loss"]),
-                    test_acc=history["test_acc"][-1], best_test_acc=max(history["test_acc"]))
+                    test_acc=history["test_acc"][-1], best_test_acc=max(history["test_acc"]),
+                    compiled=recipe.compile and "compile_error" not in history,
+                    compile_error=history.get("compile_error", [None])[0])
         info["seconds"].update(wall_clock(history, len(train_loader), recipe.batch_size))
         info["seconds"]["total"] = time.perf_counter() - t_start
         _write_json(out / "history.json", history)

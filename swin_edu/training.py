@@ -136,31 +136,61 @@ def _set_rng_state(state: dict, loader) -> None:
         loader.generator.set_state(state["loader"])
 
 
-def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smoothing, bar) -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean training loss, training accuracy on the augmented batches).
+def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smoothing, bar,
+                 eager: nn.Module | None = None) -> tuple[float, float, float, nn.Module, str | None]:
+    """One pass over ``loader``: (mean training loss, training accuracy on the augmented batches,
+    seconds of the first step, the model that trained, why compilation failed or None).
 
     Targets are class indices [B] or soft targets [B, K] (mixup / cutmix: a prediction counts as
-    correct when it is the target's largest class)."""
+    correct when it is the target's largest class). With ``eager`` given (``model`` is its compiled
+    form), an error in the first step, where compilation happens, switches to ``eager`` for good."""
     model.train()
     total_loss = torch.zeros((), device=device)  # summed on the device: no sync per step
     correct = torch.zeros((), device=device)
-    seen = 0
+    seen, first_step, compile_error = 0, 0.0, None
+    t0 = time.perf_counter()
     for step, (x, y) in enumerate(loader):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with _autocast(device, bf16):
-            logits = model(x)
-            loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        try:
+            logits, loss = _forward_backward(model, x, y, device, bf16, label_smoothing)
+        except Exception as error:  # noqa: BLE001 - any compiler error: the run goes on eagerly
+            if eager is None or step > 0:
+                raise
+            compile_error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            tqdm.write(f"torch.compile failed in the first step ({compile_error}); training eagerly instead")
+            model = eager
+            optimizer.zero_grad(set_to_none=True)
+            logits, loss = _forward_backward(model, x, y, device, bf16, label_smoothing)
         optimizer.step()
         scheduler.step()
         total_loss += loss.detach() * len(y)
         correct += (logits.argmax(1) == (y.argmax(1) if y.dim() == 2 else y)).sum()
         seen += len(y)
+        if step == 0:  # compilation and warm-up happen here: timed apart (one sync per epoch)
+            _sync(device)
+            first_step = time.perf_counter() - t0
         bar.update()
-        if step % 20 == 0:
+        if not bar.disable and step % 20 == 0:  # .item() waits for the GPU: only for a bar that shows it
             bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}", acc=f"{correct.item() / seen:.3f}")
-    return total_loss.item() / seen, correct.item() / seen
+    return total_loss.item() / seen, correct.item() / seen, first_step, model, compile_error
+
+
+def _forward_backward(model, x, y, device, bf16, label_smoothing) -> tuple[torch.Tensor, torch.Tensor]:
+    with _autocast(device, bf16):
+        logits = model(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    loss.backward()
+    return logits, loss
+
+
+def _next_epoch_seconds(epoch_time: float, train_time: float, first_step: float, steps: int) -> float:
+    """What the next epoch should take, judged from the last one: its first step (compilation,
+    warm-up) counted as an ordinary step."""
+    if steps < 2:
+        return epoch_time
+    typical = (train_time - first_step) / (steps - 1)
+    return epoch_time - max(0.0, first_step - typical)
 
 
 def _sync(device: torch.device) -> None:
@@ -206,16 +236,18 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
         weight_decay: AdamW decay of the weight matrices (see :func:`param_groups`).
         label_smoothing: of the training loss.
         bf16: bf16 autocast where it pays (CUDA with bf16 support, see :func:`resolve_bf16`).
-        compile: train through ``torch.compile(model)`` (evaluation stays eager).
+        compile: train through ``torch.compile(model)`` (evaluation stays eager). If the first
+            compiled step raises, training goes on eagerly and history["compile_error"] says why.
         checkpoint: file written every ``checkpoint_every`` epochs and after the last one (model,
             optimizer, schedule, epoch, planned epochs, RNG states, history).
         checkpoint_every: epochs between checkpoints.
         resume: continue from ``checkpoint`` if it exists (same arguments as the interrupted run).
         time_budget: seconds this call may take. After the second epoch the number of epochs is set
             to what fits (:func:`epochs_for_budget`, at most ``epochs``) and the cosine ends there; keep
-            ``warmup_epochs`` >= 2 so that the schedule does not bend. Before each later epoch (also of a
-            resumed run, which keeps its plan), training stops if that epoch would end past the budget
-            (a guard: the learning rate is then not yet 0).
+            ``warmup_epochs`` >= 2 so that the cosine's length is set before it starts. Before each later
+            epoch (also of a resumed run, which keeps its plan), training stops if that epoch would end
+            past the budget (a guard: the learning rate is then not yet 0); the prediction counts the
+            last epoch's first step, where compilation happens, as an ordinary step.
         on_epoch_end: called as ``on_epoch_end(history, epochs)`` after every epoch (``epochs``: the
             planned total), e.g. to write the history to disk as the run goes.
         progress: a tqdm progress bar per epoch (also switched off by ``TQDM_DISABLE=1``).
@@ -247,6 +279,7 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
         _set_rng_state(state["rng"], train_loader)
         start, history, plan["epochs"] = state["epoch"], state["history"], state["epochs"]
     train_model = torch.compile(model) if compile else model
+    next_epoch = math.inf  # predicted seconds of the next epoch (none done yet)
 
     def save(epoch: int) -> None:
         if checkpoint is not None:
@@ -258,7 +291,7 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
     epoch = start
     while epoch < plan["epochs"]:
         elapsed = time.perf_counter() - t_start
-        if time_budget is not None and epoch > start and elapsed + history["epoch_time"][-1] > time_budget:
+        if time_budget is not None and epoch > start and elapsed + next_epoch > time_budget:
             tqdm.write(f"time budget: {elapsed:.0f} s of {time_budget:.0f} s used, another epoch would not fit; "
                        f"stopping after {epoch} of {plan['epochs']} epochs")
             if epoch % checkpoint_every:
@@ -267,8 +300,9 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
         t0 = time.perf_counter()
         bar_options = {} if progress else {"disable": True}  # {}: tqdm's default, which TQDM_DISABLE can switch off
         with tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{plan['epochs']}", leave=False, **bar_options) as bar:
-            train_loss, train_acc = _train_epoch(train_model, train_loader, optimizer, scheduler, device, bf16,
-                                                 label_smoothing, bar)
+            train_loss, train_acc, first_step, train_model, compile_error = _train_epoch(
+                train_model, train_loader, optimizer, scheduler, device, bf16, label_smoothing, bar,
+                eager=model if train_model is not model else None)
         _sync(device)
         t1 = time.perf_counter()
         test_loss, test_acc = evaluate(model, test_loader, bf16) if test_loader is not None else (math.nan,) * 2
@@ -277,6 +311,9 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
         values = (train_loss, train_acc, test_loss, test_acc, optimizer.param_groups[0]["lr"], t1 - t0, t2 - t1, t2 - t0)
         for key, value in zip(HISTORY_KEYS, values):
             history[key].append(value)
+        if compile_error is not None:
+            history["compile_error"] = [compile_error]  # recorded in run.json by swin_edu.train
+        next_epoch = _next_epoch_seconds(t2 - t0, t1 - t0, first_step, steps_per_epoch)
         if time_budget is not None and start == 0 and epoch == 2:
             plan["epochs"] = epochs_for_budget(history, t2 - t_start, time_budget, plan["epochs"])
         if epoch % checkpoint_every == 0 or epoch == plan["epochs"]:

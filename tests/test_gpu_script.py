@@ -33,7 +33,7 @@ def test_step0_reports_the_environment(tmp_path):
 def test_step1_runs_the_bench_and_writes_json(tmp_path):
     """The logits check, then every measurement skipped by a time limit of 0 (tests/test_bench.py runs them)."""
     out = tmp_path / "out"
-    result = run_step("1", out, BENCH_ARGS="--smoke --config cifar --time-limit 0")
+    result = run_step("1", out, BENCH_ARGS="--device cpu --smoke --config cifar --time-limit 0")
     assert "step 1 exit status: 0" in result.stdout, result.stdout[-2000:]
     bench = json.loads((out / "bench.json").read_text())
     assert bench["logits"]["cifar"]["same_argmax"] and bench["skipped"] == ["cifar batch 2"]
@@ -52,6 +52,21 @@ def test_step2_trains_and_keeps_the_results_small(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "finished" and run["epochs_done"] == 1 and run["recipe"] == "tiny"
     assert "already built" in (out / "train.log").read_text()
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_steps_1_and_2_refuse_to_fall_back_to_the_cpu(tmp_path):
+    """Without a usable GPU, steps 1 and 2 stop at once and say why (they used to measure and train
+    on the CPU cores, recording a CPU run under the GPU recipe)."""
+    gpu_data = tmp_path / "gpu_data"
+    write_fake(gpu_data / "built", n=64)
+    out = tmp_path / "out"
+    bench = run_step("1", out, BENCH_ARGS="--smoke --config cifar")
+    train = run_step("2", out, GPU_DATA=str(gpu_data), TRAIN_ARGS="--recipe tiny --epochs 1")
+    for result, step in ((bench, 1), (train, 2)):
+        assert f"step {step} exit status: 2" in result.stdout, result.stdout[-2000:]
+        assert "torch.cuda.is_available() is False" in result.stdout + result.stderr
+    assert not (out / "history.json").exists() and not (out / "bench.json").exists()
 
 
 def test_step2_says_which_carried_parts_are_missing(tmp_path):

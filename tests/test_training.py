@@ -282,3 +282,60 @@ def test_time_budget_fits_epochs_and_stops():
         fit(tiny_model(), make(), 1, time_budget=0)
     with pytest.raises(ValueError, match="epochs"):
         fit(tiny_model(), make(), 0)
+
+
+class FakeClock:
+    """time.perf_counter for swin_edu.training: only the model's forward moves it, by `first` seconds
+    on the first call (what compilation does to a first step) and 1 s on every later one."""
+
+    def __init__(self, first: float):
+        self.now, self.first, self.calls = 0.0, first, 0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def forward_hook(self, module, args, output):
+        self.calls += 1
+        self.now += self.first if self.calls == 1 else 1.0
+
+
+def test_time_guard_does_not_count_the_first_steps_compilation(monkeypatch):
+    """Epoch 1 = a 100 s first step + 3 steps of 1 s; epoch 2 then takes 4 s. With 150 s, the
+    guard must not predict epoch 2 from epoch 1's 103 s (it used to stop after one epoch)."""
+    clock = FakeClock(first=100.0)
+    monkeypatch.setattr(training, "time", clock)
+    x, y = tiny_data(64)
+    model = tiny_model()
+    model.register_forward_hook(clock.forward_hook)
+    history = fit(model, DeviceLoader(x, y, 16, train=True), 3, time_budget=150, progress=False)
+    assert history["epoch_time"] == [103.0, 4.0, 4.0]
+
+
+def test_no_host_sync_per_step_without_a_progress_bar(monkeypatch):
+    """Without a bar, the loss and accuracy are read once per epoch (.item() waits for the GPU)."""
+    x, y = tiny_data(192)
+    calls, item = [], torch.Tensor.item
+
+    def counting_item(self):  # only fit's own reads (the CPU's AdamW reads its step count too)
+        if sys._getframe(1).f_code.co_filename == training.__file__:
+            calls.append(1)
+        return item(self)
+
+    monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    fit(tiny_model(), DeviceLoader(x, y, 8, train=True), 1, progress=False)  # 24 steps, no test loader
+    assert len(calls) == 2  # the epoch's loss and accuracy
+
+
+def test_compile_error_in_the_first_step_falls_back_to_eager(monkeypatch):
+    class Broken(torch.nn.Module):  # what a compiled model whose lowering fails does
+        def forward(self, x):
+            raise RuntimeError("inductor lowering failed\nlong traceback")
+
+    def broken_compile(model, **kwargs):
+        return Broken()
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    x, y = tiny_data(64)
+    history = fit(tiny_model(), DeviceLoader(x, y, 32, train=True), 2, compile=True, progress=False)
+    assert len(history["train_loss"]) == 2 and all(math.isfinite(v) for v in history["train_loss"])
+    assert history["compile_error"] == ["RuntimeError: inductor lowering failed"]
