@@ -5,8 +5,8 @@ import torch.nn.functional as F
 
 from swin_edu import region_map, shifted_window_mask
 from swin_edu.exercises import check_masked_pairs_top_right, check_region_map, check_shifted_window_mask
-from swin_edu.exercises.ch04_shifted_windows import seed_numbering
-from swin_edu.plotting import seed_region_map
+from swin_edu.exercises.ch04_shifted_windows import original_numbering
+from swin_edu.plotting import original_region_map
 
 
 # --- region_map: right answers in other styles ----------------------------------------------------
@@ -43,9 +43,9 @@ def test_region_map_right_in_other_styles():
         assert result.passed, f"{fn.__name__}: {result}"
 
 
-def test_seed_numbering_is_the_plotting_helpers():
+def test_original_numbering_is_the_plotting_helpers():
     for H, W, M, s in [(8, 8, 4, 2), (8, 12, 4, 2), (12, 8, 4, 1), (7, 14, 7, 3), (14, 21, 7, 3), (56, 56, 7, 3)]:
-        assert torch.equal(seed_numbering(H, W, M, s), seed_region_map(H, W, M, s))
+        assert torch.equal(original_numbering(H, W, M, s), original_region_map(H, W, M, s))
 
 
 # --- region_map: the catalogued mistakes, written independently ------------------------------------
@@ -54,7 +54,7 @@ def regions_rolled_back(H, W, M, s):
     return torch.roll(regions_arithmetic(H, W, M, s), shifts=(s, s), dims=(0, 1))
 
 
-def regions_seed(H, W, M, s):
+def regions_original(H, W, M, s):
     def bands(L):
         r = torch.arange(L)
         return (r >= s).long() + (r >= L - M + s).long()
@@ -97,23 +97,27 @@ def regions_reversed(H, W, M, s):  # right regions, numbered 8..0
     return 8 - regions_arithmetic(H, W, M, s) if s else regions_arithmetic(H, W, M, s)
 
 
-def regions_seed_rolled(H, W, M, s):  # the seed's numbers carried along by the roll
-    return torch.roll(regions_seed(H, W, M, s), shifts=(-s, -s), dims=(0, 1)) if s else regions_arithmetic(H, W, M, s)
+def regions_original_rolled(H, W, M, s):  # the original-map numbers carried along by the roll
+    if s == 0:
+        return regions_arithmetic(H, W, M, s)
+    return torch.roll(regions_original(H, W, M, s), shifts=(-s, -s), dims=(0, 1))
 
 
 def test_region_map_mistakes_are_named():
     for fn, name, phrase in [
             (regions_rolled_back, "labels-unrolled", "placed on the original map"),
-            (regions_seed, "seed-numbering", "seed note's numbering"),
+            (regions_original, "original-map-numbering", "numbering of the regions on the original map"),
             (regions_column_major, "column-major", "numbered column by column"),
             (regions_m_s_swapped, "M-and-s-swapped", "swapped M and s"),
             (regions_h_for_w, "H-for-W", "columns are cut where the rows are"),
             (regions_no_zero_shift, "shift-0-not-handled", "with s = 0"),
-            (regions_seed_rolled, "numbered-differently", "right sets of tokens but carry other numbers"),
+            (regions_original_rolled, "numbered-differently", "right sets of tokens but carry other numbers"),
             (regions_reversed, "numbered-differently", "right sets of tokens but carry other numbers")]:
         result = check_region_map(fn)
         assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
-        assert phrase in str(result) and "notebook 04, section 4. Nine regions, two numberings" in str(result)
+        section = ("Another numbering: the regions on the original map" if name == "original-map-numbering"
+                   else "4. The regions and the −100 mask, built by hand")
+        assert phrase in str(result) and f"(notebook 04, section {section})" in str(result)
 
 
 def test_region_mistakes_show_where_they_should():
@@ -200,9 +204,9 @@ def mask_window_loop(H, W, M, s):
     return torch.stack(masks)
 
 
-def mask_from_rolled_seed(H, W, M, s):
-    """The seed's numbering on the original map, carried along by the roll: other numbers, same regions."""
-    labels = torch.roll(regions_seed(H, W, M, s), shifts=(-s, -s), dims=(0, 1))
+def mask_from_rolled_original(H, W, M, s):
+    """The numbering on the original map, carried along by the roll: other numbers, same regions."""
+    labels = torch.roll(regions_original(H, W, M, s), shifts=(-s, -s), dims=(0, 1))
     windows = labels.view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
     same = windows[:, :, None] == windows[:, None, :]
     return torch.zeros(same.shape).masked_fill(~same, -100.0)
@@ -215,7 +219,7 @@ def mask_unfold(H, W, M, s):
 
 
 def test_shifted_window_mask_right_in_other_styles():
-    for fn in (mask_window_loop, mask_from_rolled_seed, mask_unfold):
+    for fn in (mask_window_loop, mask_from_rolled_original, mask_unfold):
         result = check_shifted_window_mask(fn)
         assert result.passed, f"{fn.__name__}: {result}"
 
@@ -247,7 +251,7 @@ def mask_integer(H, W, M, s):
 
 
 def mask_original_map(H, W, M, s):
-    lab = regions_seed(H, W, M, s).view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
+    lab = regions_original(H, W, M, s).view(H // M, M, W // M, M).permute(0, 2, 1, 3).reshape(-1, M * M)
     return torch.where(lab[:, :, None] == lab[:, None, :], 0.0, -100.0)
 
 

@@ -90,8 +90,8 @@ def test_static_output_for_github_and_nbval():
 def test_one_row_of_windows_six_regions_one_window_four():
     explorer = explore_shift(H=8, W=8, window_size=4, shift=2, window=0)
     explorer.controls["H"].value = 4  # H = M, W > M: the first row band is empty
-    assert region_views(**explorer.values).seed.unique().numel() == 6
+    assert region_views(**explorer.values).code.unique().numel() == 6
     explorer.controls["W"].value = 4  # H = W = M: a single window, both first bands empty
     assert explorer.values["window"] == 0
-    assert region_views(**explorer.values).seed.unique().numel() == 4
+    assert region_views(**explorer.values).code.unique().numel() == 4
     assert_valid(explorer)

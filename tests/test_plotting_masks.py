@@ -1,4 +1,4 @@
-"""The figures of notebook 04 and the seed note's region numbering they rely on."""
+"""The figures of notebook 04 and the two region numberings they draw (official labels, original map)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,17 +12,17 @@ from swin_edu.plotting import masks  # noqa: E402
 
 
 @pytest.mark.parametrize("H, W, M", [(8, 8, 4), (56, 56, 7), (12, 16, 4), (14, 7, 7)])
-def test_seed_numbering_is_the_code_labels_rolled_back(H, W, M):
+def test_original_numbering_is_the_code_labels_rolled_back(H, W, M):
     s = M // 2
     code = region_map(H, W, M, s)
     i, j = code // 3, code % 3
-    as_seed = 3 * ((i + 1) % 3) + (j + 1) % 3
-    assert torch.equal(torch.roll(as_seed, (s, s), (0, 1)), masks.seed_region_map(H, W, M, s))
+    as_original = 3 * ((i + 1) % 3) + (j + 1) % 3
+    assert torch.equal(torch.roll(as_original, (s, s), (0, 1)), masks.original_region_map(H, W, M, s))
 
 
-def test_top_right_window_holds_seed_regions_5_and_3():
-    seed = torch.roll(masks.seed_region_map(8, 8, 4, 2), (-2, -2), (0, 1))
-    assert seed[:4, 4:].unique().tolist() == [3, 5]
+def test_top_right_window_holds_original_map_regions_5_and_3():
+    original = torch.roll(masks.original_region_map(8, 8, 4, 2), (-2, -2), (0, 1))
+    assert original[:4, 4:].unique().tolist() == [3, 5]
     assert region_map(8, 8, 4, 2)[:4, 4:].unique().tolist() == [1, 2]
 
 
@@ -53,27 +53,28 @@ def test_region_views_agree_with_the_package_and_the_modulo_formula(H, W, M, s, 
     views = masks.region_views(H, W, M, s, window)
     code = region_map(H, W, M, s)
     assert torch.equal(views.code, code)
-    assert torch.equal(views.seed, masks.seed_region_map(H, W, M, s))
-    assert torch.equal(views.seed_rolled, torch.roll(views.seed, (-s, -s), (0, 1)))
+    assert torch.equal(views.original, masks.original_region_map(H, W, M, s))
+    assert torch.equal(views.original_rolled, torch.roll(views.original, (-s, -s), (0, 1)))
     assert torch.equal(views.code_back, torch.roll(code, (s, s), (0, 1)))
-    i, j = code // 3, code % 3  # the formula: code label 3i + j is seed region 3((i+1) % 3) + (j+1) % 3
-    assert torch.equal(views.seed_rolled, 3 * ((i + 1) % 3) + (j + 1) % 3)
+    i, j = code // 3, code % 3  # the formula: code label 3i + j is original-map region 3((i+1) % 3) + (j+1) % 3
+    assert torch.equal(views.original_rolled, 3 * ((i + 1) % 3) + (j + 1) % 3)
     # the chosen window: its tokens on the rolled map, their labels row-major, its mask
     assert views.window == window and int(views.inside.sum()) == M * M
     row, col = divmod(window, W // M)
     assert views.inside[row * M:(row + 1) * M, col * M:(col + 1) * M].all()
     assert torch.equal(views.code_in_window, code[row * M:(row + 1) * M, col * M:(col + 1) * M].flatten())
-    assert torch.equal(views.seed_in_window, views.seed_rolled[views.inside])
+    assert torch.equal(views.original_in_window, views.original_rolled[views.inside])
     assert torch.equal(views.mask, shifted_window_mask(H, W, M, s)[window])
-    # both numberings name the same regions: the seed's labels give the same mask
-    same_seed = views.seed_in_window[:, None] == views.seed_in_window[None, :]
-    assert torch.equal(views.mask == 0, same_seed)
+    # both numberings name the same regions: the original-map numbers give the same mask
+    same = views.original_in_window[:, None] == views.original_in_window[None, :]
+    assert torch.equal(views.mask == 0, same)
 
 
 def test_region_views_default_window_is_the_top_right_one():
     views = masks.region_views(8, 12, 4, 2)
     assert views.window == 2 and views.inside[:4, 8:].all()
-    assert sorted(masks.region_views(8, 8, 4, 2).seed_in_window.unique().tolist()) == [3, 5]
+    assert sorted(masks.region_views(8, 8, 4, 2).original_in_window.unique().tolist()) == [3, 5]
+    assert masks.region_views(8, 8, 4, 2).code_in_window.unique().tolist() == [1, 2]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -90,9 +91,9 @@ def test_region_views_rejects_what_the_package_does_not_accept(args, message):
         masks.plot_shift_explorer(*args)
 
 
-def test_seed_region_map_rejects_a_zero_shift():
+def test_original_region_map_rejects_a_zero_shift():
     with pytest.raises(ValueError, match="1 <= s < M"):
-        masks.seed_region_map(8, 8, 4, 0)
+        masks.original_region_map(8, 8, 4, 0)
 
 
 @pytest.mark.parametrize("H, W, M, s, window", [(8, 8, 4, 2, 1), (7, 14, 7, 3, 0), (12, 8, 4, 1, 5)])
@@ -103,11 +104,37 @@ def test_shift_explorer_figure_draws(H, W, M, s, window):
     plt.close(fig)
 
 
-def test_region_maps_name_the_seed_note_and_count_the_regions():
+def test_region_maps_show_both_numberings_and_count_the_regions():
     fig = masks.plot_region_maps(8, 8, 4, 2)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0].startswith("the seed note's figure, redrawn") and titles[1].startswith("seed note's numbering")
+    assert titles[0].startswith("numbered on the original map") and titles[3].startswith("official labels")
     plt.close(fig)
     # a side equal to M empties that axis's first band: 9 regions, 6 with one such side, 4 with both
-    counts = {(H, W): masks.region_views(H, W, 4, 2).seed.unique().numel() for H, W in [(8, 8), (4, 8), (8, 4), (4, 4)]}
+    counts = {(H, W): masks.region_views(H, W, 4, 2).original.unique().numel()
+              for H, W in [(8, 8), (4, 8), (8, 4), (4, 4)]}
     assert counts == {(8, 8): 9, (4, 8): 6, (8, 4): 6, (4, 4): 4}
+
+
+@pytest.mark.parametrize("H, W, M, s, window", [(8, 8, 4, 2, None), (12, 16, 4, 2, 2), (14, 21, 7, 3, 0)])
+def test_main_line_figures_draw_one_numbering(H, W, M, s, window):
+    """The main line's figures show only the official labels: no panel names the other numbering."""
+    for fig in (masks.plot_shift_idea(H, W, M, s), masks.plot_regions(H, W, M, s, window),
+                masks.plot_mask_window(H, W, M, s, window), masks.plot_shift_explorer(H, W, M, s, window)):
+        assert isinstance(fig, Figure)
+        titles = " ".join(ax.get_title() for ax in fig.axes)
+        assert "numbered on the original map" not in titles and "the same numbers" not in titles
+        plt.close(fig)
+
+
+def test_regions_figure_writes_the_official_labels():
+    fig = masks.plot_regions(8, 8, 4, 2)
+    rolled = fig.axes[1]
+    assert sorted(int(t.get_text()) for t in rolled.texts) == list(range(9))
+    plt.close(fig)
+
+
+def test_shift_idea_rejects_what_the_package_does_not_accept():
+    with pytest.raises(ValueError, match="multiples of the window size"):
+        masks.plot_shift_idea(10, 8, 4, 2)
+    with pytest.raises(ValueError, match="1 <= s < M"):
+        masks.plot_shift_idea(8, 8, 4, 0)

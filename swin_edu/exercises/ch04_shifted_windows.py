@@ -3,8 +3,8 @@ pairs the mask hides in Swin-T's first stage.
 
 The region labels are the official code's: on the *rolled* map (after ``torch.roll(x, (-s, -s))``)
 each axis is cut by ``slice(0, -M), slice(-M, -s), slice(-s, None)`` and the 3x3 grid is labelled
-0..8 row-major. The seed note's figure numbers the same nine regions on the original map (its
-regions 5 and 3 are the code's labels 1 and 2 in the top-right window); a learner who writes that
+0..8 row-major. Drawings of the nine regions often number them on the original map instead (there
+the top-right window holds regions 5 and 3, the code's labels 1 and 2); a learner who writes that
 numbering is told so.
 """
 from __future__ import annotations
@@ -18,10 +18,12 @@ from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
 __all__ = ["check_region_map", "check_shifted_window_mask", "check_masked_pairs_top_right"]
 
 NOTEBOOK = "04_shifted_windows"
-REGIONS = "4. Nine regions, two numberings"
-MASK = "5. The mask, built by hand"
+REGIONS = MASK = "4. The regions and the −100 mask, built by hand"
+ORIGINAL = "Another numbering: the regions on the original map"  # in Going deeper
+DTYPES = "−100 versus −∞ in float32, float16 and bfloat16"  # in Going deeper
 WHERE_REGIONS = f"(notebook 04, section {REGIONS})"
 WHERE_MASK = f"(notebook 04, section {MASK})"
+WHERE_ORIGINAL = f"(notebook 04, section {ORIGINAL})"
 
 
 def _cases() -> list[Case]:
@@ -56,9 +58,9 @@ def _official_slices(M: int, s: int):
     return (slice(0, -M), slice(-M, -s), slice(-s, None))
 
 
-def seed_numbering(H: int, W: int, M: int, s: int) -> torch.Tensor:
-    """The seed note's numbering on the original map, [H, W] int64: each axis cut at s and H-M+s,
-    bands numbered 0..8 row-major (equal to ``swin_edu.plotting.seed_region_map``, kept here so that
+def original_numbering(H: int, W: int, M: int, s: int) -> torch.Tensor:
+    """The regions numbered on the original map, [H, W] int64: each axis cut at s and H-M+s,
+    bands numbered 0..8 row-major (equal to ``swin_edu.plotting.original_region_map``, kept here so that
     the checks do not import matplotlib)."""
     return _labels_from_cuts(H, W, (slice(0, s), slice(s, H - M + s), slice(H - M + s, None)),
                              (slice(0, s), slice(s, W - M + s), slice(W - M + s, None)))
@@ -100,12 +102,12 @@ REGION_MISTAKES = (
         f"back {WHERE_REGIONS}.",
     ),
     Mistake(
-        "seed-numbering",
-        lambda H, W, M, s: seed_numbering(H, W, M, s),
-        "that is the seed note's numbering, on the original map (cuts at s and H-M+s): the same nine "
+        "original-map-numbering",
+        lambda H, W, M, s: original_numbering(H, W, M, s),
+        "that is the numbering of the regions on the original map (cuts at s and H-M+s): the same nine "
         "regions, but the official labels are given on the ROLLED map, cut by slice(0, -M), "
-        "slice(-M, -s), slice(-s, None). The seed's regions 5 and 3 are the code's labels 1 and 2 "
-        f"(code label 3i+j = seed region 3((i+1) % 3) + (j+1) % 3) {WHERE_REGIONS}.",
+        "slice(-M, -s), slice(-s, None). The original map's regions 5 and 3 are the code's labels 1 and 2 "
+        f"(code label 3i+j = original-map region 3((i+1) % 3) + (j+1) % 3) {WHERE_ORIGINAL}.",
     ),
     Mistake(
         "column-major",
@@ -141,9 +143,9 @@ REGION_MISTAKES = (
 
 RELABELLED = Mistake(
     "numbered-differently",
-    # one relabelling learners write: the seed's numbers carried along by the roll ("the numbers travel
+    # one relabelling learners write: the original-map numbers carried along by the roll ("the numbers travel
     # with their tokens"); any other numbering of the same nine regions is recognised too (_RegionExercise)
-    lambda H, W, M, s: torch.roll(seed_numbering(H, W, M, s), (-s, -s), (0, 1)) if s > 0 else None,
+    lambda H, W, M, s: torch.roll(original_numbering(H, W, M, s), (-s, -s), (0, 1)) if s > 0 else None,
     "your nine regions are the right sets of tokens but carry other numbers. The mask would still "
     "be right (it only asks whether two labels are equal), but the official labels are 0..8 row-major "
     "over the 3x3 grid of the rolled map: the big top-left region is 0, the region to its right 1, "
@@ -197,7 +199,7 @@ def check_region_map(fn) -> Result:
     Cases: 4x4 (M = 2, s = 1), 8x8 (M = 4, s = 2), non-square 8x12, 12x8 (s = 1, not M // 2), 7x14
     (H = M: one row of windows, row band 0 empty, six regions) and 14x21 (M = 7), Swin-T's 56x56
     (M = 7, s = 3), and s = 0 (all zeros). Recognised mistakes: the
-    labels rolled back onto the original map, the seed note's numbering, column-major numbering, M
+    labels rolled back onto the original map, the numbering on the original map, column-major numbering, M
     and s swapped in the slices, the columns cut at H-M and H-s, shift 0 not handled, and any other
     numbering of the right nine regions.
     """
@@ -235,7 +237,7 @@ MASK_MISTAKES = (
         "your mask uses -inf where the official code uses -100 (MASK_VALUE). Inside SW-MSA both hide "
         "the other regions, but they are not the same numbers: -inf turns a fully masked row into NaN, "
         "and the checkpoints, timm and torchvision use -100. Fill with -100.0 "
-        "(notebook 04, section 10. −100 versus −∞, in float32, float16 and bfloat16).",
+        f"(notebook 04, section {DTYPES}).",
     ),
     Mistake(
         "inverted",
@@ -259,7 +261,7 @@ MASK_MISTAKES = (
     ),
     Mistake(
         "original-map-labels",
-        lambda H, W, M, s: _mask(_window_labels(seed_numbering(H, W, M, s), M))
+        lambda H, W, M, s: _mask(_window_labels(original_numbering(H, W, M, s), M))
         if s > 0 else None,
         "your mask compares the region labels of the ORIGINAL map, but the windows that get the mask are "
         "those of the rolled map: the tokens of window 1 are rolled-map positions, so label the rolled "
@@ -357,8 +359,8 @@ MASKED_PAIRS_TOP_RIGHT = Question(
                 f"question asks for the entries that are -100 {WHERE_MASK}."),
         Mistake("bottom-right-window", _masked_pairs(*_STAGE1, -1),
                 "that is the bottom-right window (four regions); the top-right window holds two "
-                "regions, one of 7 x 4 tokens and one of 7 x 3 (the seed's regions 5 and 3, the "
-                f"code's labels 1 and 2) {WHERE_MASK}."),
+                "regions, labels 1 and 2, one of 7 x 4 tokens and one of 7 x 3 "
+                f"{WHERE_MASK}."),
         Mistake("whole-mask", int((shifted_window_mask(*_STAGE1) != 0).sum()),
                 "you counted the masked entries of all 64 windows; the question asks about one window, "
                 f"the top-right one (window 7) {WHERE_MASK}."),

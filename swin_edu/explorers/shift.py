@@ -35,8 +35,8 @@ def explore_shift(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, 
                   max_side: int = 32) -> Explorer:
     """Sliders for H, W, M, s and a window, over :func:`swin_edu.plotting.plot_shift_explorer`.
 
-    Shows the regions before and after the roll by (-s, -s), in the seed's numbering and the official
-    one (:func:`swin_edu.region_map`), and the [N, N] mask of the chosen window of the rolled map.
+    Shows the regions of :func:`swin_edu.region_map` (the official labels) on the rolled map and carried
+    back to the original map, and the [N, N] mask of the chosen window of the rolled map.
     Only valid combinations can be reached (:func:`link_shift_controls`): H, W multiples of M up to
     ``max_side``, 2 <= M <= 8, 1 <= s < M, 0 <= window < nW.
 

@@ -1,15 +1,15 @@
 """Figures for notebook 04 (shifted windows and the -100 mask, SW-MSA).
 
-Two numberings of the same nine regions appear side by side:
+The main line of the notebook uses one numbering of the regions, the official code's
+(:func:`swin_edu.region_map`): on the ROLLED map each axis is cut by [0, H-M), [H-M, H-s), [H-s, H)
+and the 3x3 grid is labelled 0..8 row-major.
 
-* the seed note's figure numbers the regions 0..8 row-major on the ORIGINAL map, cut by the
-  shifted window grid (rows [0, s), [s, H-M+s), [H-M+s, H), the same for columns);
-* the official code (and :func:`swin_edu.region_map`) numbers them 0..8 row-major on the
-  ROLLED map, cut by the slices [0, H-M), [H-M, H-s), [H-s, H).
-
-Rolling by (-s, -s) moves the seed's bands (0, 1, 2) to the code's bands (2, 0, 1), so a token
-in code region 3i + j is in seed region 3((i+1) % 3) + (j+1) % 3: on an 8x8 map with M=4, s=2 the
-top-right window holds the seed's regions 5 and 3, which the code labels 1 and 2.
+Its "Going deeper" part shows a second numbering side by side (:func:`plot_region_maps`): the same
+nine regions numbered 0..8 row-major on the ORIGINAL map, cut by the shifted window grid (rows
+[0, s), [s, H-M+s), [H-M+s, H), the same for columns), as the usual drawings of the nine regions do.
+Rolling by (-s, -s) moves those bands (0, 1, 2) to the code's bands (2, 0, 1), so a token with code
+label 3i + j is in original-map region 3((i+1) % 3) + (j+1) % 3: on an 8x8 map with M=4, s=2 the
+top-right window holds the original-map regions 5 and 3, which the code labels 1 and 2.
 """
 from __future__ import annotations
 
@@ -26,12 +26,15 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..windows import check_window, region_map, shifted_window_mask, window_partition
 
-__all__ = ["seed_region_map", "RegionViews", "region_views", "plot_region_maps", "plot_mask_window",
-           "plot_shift_explorer", "plot_window_weights", "plot_reach", "REGION_COLORS"]
+__all__ = ["original_region_map", "RegionViews", "region_views", "plot_shift_idea", "plot_regions",
+           "plot_region_maps", "plot_mask_window", "plot_shift_explorer", "plot_window_weights", "plot_reach",
+           "REGION_COLORS"]
 
-#: one colour per region, indexed by the seed's numbering (a region keeps its colour when it moves)
+#: one colour per region, indexed by the official label (a region keeps its colour when it moves)
 REGION_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
                  "#d9d9d9")
+#: colours of the regular windows in :func:`plot_shift_idea` (cycled over the window grid)
+WINDOW_COLORS = ("#a6cee3", "#fdbf6f", "#b2df8a", "#cab2d6", "#fb9a99", "#ffff99", "#8dd3c7", "#d9d9d9")
 _HIGHLIGHT = "#d62728"
 
 
@@ -43,11 +46,12 @@ def _check_geometry(H: int, W: int, window_size: int, shift: int) -> None:
                          "(with s = 0 there is no roll and a single region)")
 
 
-def seed_region_map(H: int, W: int, window_size: int, shift: int) -> torch.Tensor:
-    """The seed note's numbering, on the original (un-rolled) map: [H, W] int64.
+def original_region_map(H: int, W: int, window_size: int, shift: int) -> torch.Tensor:
+    """The regions numbered on the original (un-rolled) map: [H, W] int64.
 
     Each axis is cut at s and H-M+s (the shifted window grid, first and last bands
-    shortened) and the 3x3 grid is numbered 0..8 row-major. Equal to
+    shortened) and the 3x3 grid is numbered 0..8 row-major, as the usual drawings of the nine
+    regions do. The same regions as :func:`swin_edu.region_map`, other names: equal to
     ``torch.roll(code, (s, s))`` with code labels mapped by 3i + j -> 3((i+1) % 3) + (j+1) % 3.
     H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
     """
@@ -68,14 +72,14 @@ class RegionViews(NamedTuple):
     Maps are [H, W] int64 (``inside`` is bool); the window's tensors are row-major over its N = M*M tokens.
     """
 
-    seed: torch.Tensor  #: [H, W] the seed's numbering on the original map (:func:`seed_region_map`)
-    seed_rolled: torch.Tensor  #: [H, W] the same numbers after the roll by (-s, -s): they travel with their tokens
     code: torch.Tensor  #: [H, W] the official labels on the rolled map (:func:`swin_edu.region_map`)
     code_back: torch.Tensor  #: [H, W] the official labels rolled back by (+s, +s) onto the original map
+    original: torch.Tensor  #: [H, W] the numbering on the original map (:func:`original_region_map`)
+    original_rolled: torch.Tensor  #: [H, W] the same numbers after the roll by (-s, -s): they travel with their tokens
     window: int  #: index of the chosen window of the rolled map (row-major over the window grid)
     inside: torch.Tensor  #: [H, W] bool, True on the tokens of that window (on the rolled map)
-    seed_in_window: torch.Tensor  #: [N] the seed region of each token of the window
     code_in_window: torch.Tensor  #: [N] the official label of each token of the window
+    original_in_window: torch.Tensor  #: [N] the original-map region of each token of the window
     mask: torch.Tensor  #: [N, N] that window's mask, ``shifted_window_mask(H, W, M, s)[window]``
 
 
@@ -90,8 +94,8 @@ def region_views(H: int, W: int, window_size: int, shift: int, window: int | Non
             one, W/M - 1.
 
     Returns:
-        :class:`RegionViews`: the four [H, W] region maps (seed and official numbering, before and
-        after the roll), the chosen window's tokens, their [N] labels and its [N, N] mask.
+        :class:`RegionViews`: the region maps in both numberings (before and after the roll), the
+        chosen window's tokens, their [N] labels and its [N, N] mask.
 
     Raises:
         ValueError: if M does not divide H and W, s is not in [1, M), or the window does not exist.
@@ -102,8 +106,8 @@ def region_views(H: int, W: int, window_size: int, shift: int, window: int | Non
     window = W // M - 1 if window is None else window
     if not 0 <= window < nW:
         raise ValueError(f"a {H}x{W} map with M={M} has nW = {nW} windows (0..{nW - 1}), got window {window}")
-    seed = seed_region_map(H, W, M, s)
-    seed_rolled = torch.roll(seed, (-s, -s), (0, 1))
+    original = original_region_map(H, W, M, s)
+    original_rolled = torch.roll(original, (-s, -s), (0, 1))
     code = region_map(H, W, M, s)
     row, col = divmod(window, W // M)
     inside = torch.zeros(H, W, dtype=torch.bool)
@@ -112,9 +116,10 @@ def region_views(H: int, W: int, window_size: int, shift: int, window: int | Non
     def in_window(labels: torch.Tensor) -> torch.Tensor:  # [H, W] -> [N], the chosen window row-major
         return rearrange(window_partition(labels[None, :, :, None], M)[window], "m1 m2 one -> (m1 m2 one)")
 
-    return RegionViews(seed=seed, seed_rolled=seed_rolled, code=code, code_back=torch.roll(code, (s, s), (0, 1)),
-                       window=window, inside=inside, seed_in_window=in_window(seed_rolled),
-                       code_in_window=in_window(code), mask=shifted_window_mask(H, W, M, s)[window])
+    return RegionViews(code=code, code_back=torch.roll(code, (s, s), (0, 1)), original=original,
+                       original_rolled=original_rolled, window=window, inside=inside,
+                       code_in_window=in_window(code), original_in_window=in_window(original_rolled),
+                       mask=shifted_window_mask(H, W, M, s)[window])
 
 
 def _cells(ax, H: int, W: int) -> None:
@@ -162,26 +167,20 @@ _SHIFTED_GRID = dict(color="k", linewidth=2, linestyle="--")  # the shifted grid
 _REGULAR_GRID = dict(color="k", linewidth=2, linestyle="-")  # the regular M x M windows, on the rolled map
 
 
-def _draw_region_maps(axes, views: RegionViews, M: int, s: int) -> list[Line2D]:
-    """Draw the four region maps into a 2x2 array of axes; return the legend handles."""
-    H, W = views.seed.shape
-    panels = {  # (row, col): (labels written, colours by seed region, title)
-        (0, 0): (views.seed, views.seed, "the seed note's figure, redrawn:\nits numbering on the original map"),
-        (0, 1): (views.seed_rolled, views.seed_rolled, "seed note's numbering, after roll by (-s, -s)"),
-        (1, 0): (views.code_back, views.seed, "official labels, rolled back onto the original map"),
-        (1, 1): (views.code, views.seed_rolled, "official labels (region_map), rolled map"),
-    }
+def _draw_region_panels(axes, views: RegionViews, panels: list, M: int, s: int) -> list[Line2D]:
+    """Draw region maps, one per panel ``(labels written, colours by code label, title, on the original
+    map?)``, into ``axes``; return the legend handles."""
+    H, W = views.code.shape
     fontsize = max(6.0, 14.0 * min(1.0, 8 / max(H, W)) + 4)
     cmap = ListedColormap(REGION_COLORS)
-    for (r, c), (labels, colours, title) in panels.items():
-        ax = axes[r, c]
+    for ax, (labels, colours, title, original) in zip(axes, panels):
         ax.imshow(colours.numpy(), cmap=cmap, vmin=-0.5, vmax=8.5, interpolation="nearest")
         if H * W <= 1024:
             _cells(ax, H, W)
         else:
             ax.set_xticks([])
             ax.set_yticks([])
-        if c == 0:  # the shifted grid on the original map: cuts at s, s+M, ...
+        if original:  # the shifted grid on the original map: cuts at s, s+M, ...
             _lines(ax, H, W, range(s, H, M), range(s, W, M), **_SHIFTED_GRID)
             inside = torch.roll(views.inside, (s, s), (0, 1))
         else:  # the regular grid on the rolled map
@@ -197,21 +196,77 @@ def _draw_region_maps(axes, views: RegionViews, M: int, s: int) -> list[Line2D]:
                    label=f"red: the tokens of window {views.window} of the rolled map, on both maps")]
 
 
+def _code_panels(views: RegionViews) -> list:
+    """The main line's two maps: the official labels on the original map and on the rolled map."""
+    return [(views.code_back, views.code_back, "original map: each token with its label", True),
+            (views.code, views.code, "rolled map, torch.roll(x, (-s, -s)):\nlabels of region_map", False)]
+
+
+def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2) -> Figure:
+    """Why shift, in one picture: the W-MSA windows and the shifted windows of the next block.
+
+    Tokens are coloured by their regular M x M window (W-MSA, solid lines); the dashed lines are the
+    window grid shifted by s (SW-MSA's windows, drawn on the original map). Each dashed window away from
+    the map's edges holds tokens of up to four colours: SW-MSA mixes tokens of different W-MSA windows.
+    H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
+    """
+    M, s = window_size, shift
+    _check_geometry(H, W, M, s)
+    rows, cols = torch.arange(H) // M, torch.arange(W) // M
+    windows = rows[:, None] * (W // M) + cols[None, :]
+    colours = windows % len(WINDOW_COLORS)
+    fig, ax = plt.subplots(figsize=(min(9.0, 1.0 + 0.55 * W), min(9.0, 1.3 + 0.55 * H)))
+    ax.imshow(colours.numpy(), cmap=ListedColormap(WINDOW_COLORS), vmin=-0.5, vmax=len(WINDOW_COLORS) - 0.5,
+              interpolation="nearest")
+    _cells(ax, H, W)
+    _lines(ax, H, W, range(M, H, M), range(M, W, M), color="k", linewidth=2.5)
+    _lines(ax, H, W, range(s, H, M), range(s, W, M), color=_HIGHLIGHT, linewidth=2.5, linestyle="--")
+    ax.legend(handles=[Line2D([], [], color="k", linewidth=2.5, label="W-MSA windows (colours)"),
+                       Line2D([], [], color=_HIGHLIGHT, linewidth=2.5, linestyle="--",
+                              label=f"SW-MSA: the grid shifted by s = {s}")],
+              loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=9, frameon=False)
+    ax.set_title(f"{H}x{W} map, M = {M}: each shifted window straddles\nthe borders of the W-MSA windows",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_regions(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
+    """The regions of :func:`swin_edu.region_map`, on the rolled map and carried back to the original map.
+
+    Right: the rolled map with its regular M x M windows (solid) and the labels 0..8. Left: the same
+    labels on the original map, with the shifted window grid (dashed). A region keeps its colour; the red
+    outline follows the tokens of one window of the rolled map (default: the top-right one, labels 1
+    and 2). Arguments and errors as :func:`region_views`.
+    """
+    M, s = window_size, shift
+    views = region_views(H, W, M, s, window)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.6), layout="constrained")
+    handles = _draw_region_panels(axes, views, _code_panels(views), M, s)
+    fig.suptitle(f"{H}x{W} map, window M={M}, shift s={s}: the regions (colour and label follow the tokens)",
+                 fontsize=11)
+    fig.legend(handles=handles, loc="outside lower center", fontsize=9, frameon=False)
+    return fig
+
+
 def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
     """The 3x3 regions before and after ``torch.roll(x, (-s, -s))``, in both numberings.
 
-    Top row: the seed note's numbering (regions 0..8 on the original map; the top-left panel redraws
-    the figure of the seed note, the study note this series grew from, see notebook 00). Bottom row: the official
-    labels (:func:`swin_edu.region_map`, defined on the rolled map). Left: original map, with the
-    shifted window grid (dashed). Right: rolled map, with the regular M x M window grid (solid). A
-    region keeps its colour everywhere; the red outline follows the tokens of one window of the rolled
-    map, by default the top-right one (the seed's regions 5 and 3, the code's labels 1 and 2 when
-    H = W = 2M). Arguments and errors as :func:`region_views`.
+    Top row: the numbering on the original map (:func:`original_region_map`, as the usual drawings of
+    the nine regions number them). Bottom row: the official labels (:func:`swin_edu.region_map`,
+    defined on the rolled map). Left: original map, with the shifted window grid (dashed). Right: rolled
+    map, with the regular M x M window grid (solid). A region keeps its colour everywhere; the red outline
+    follows the tokens of one window of the rolled map, by default the top-right one (original-map
+    regions 5 and 3, the code's labels 1 and 2). Arguments and errors as :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
     fig, axes = plt.subplots(2, 2, figsize=(9, 10), layout="constrained")
-    handles = _draw_region_maps(axes, views, M, s)
+    panels = [(views.original, views.code_back, "numbered on the original map", True),
+              (views.original_rolled, views.code, "the same numbers, after the roll by (-s, -s)", False),
+              (views.code_back, views.code_back, "official labels, rolled back onto the original map", True),
+              (views.code, views.code, "official labels (region_map), rolled map", False)]
+    handles = _draw_region_panels(axes.flatten(), views, panels, M, s)
     fig.suptitle(f"{H}x{W} map, window M={M}, shift s={s}: the same nine regions, two numberings\n"
                  "(colour = region, follows its tokens)", fontsize=11)
     fig.legend(handles=handles, loc="outside lower center", fontsize=9, frameon=False)
@@ -235,19 +290,19 @@ def _region_strip(ax, labels: torch.Tensor, where: str) -> None:
 
 
 def _draw_mask_window(left, right, views: RegionViews, M: int) -> None:
-    """Left: the window's tokens with their seed region and official label. Right: its [N, N] mask."""
-    seed, code, N = views.seed_in_window, views.code_in_window, M * M
-    left.imshow(seed.view(M, M).numpy(), cmap=ListedColormap(REGION_COLORS), vmin=-0.5, vmax=8.5)
-    long = M <= 4  # small windows: token index, "seed s", "code c"; larger ones: "s | c"
+    """Left: the window's tokens with their official label. Right: its [N, N] mask."""
+    code, N = views.code_in_window, M * M
+    left.imshow(code.view(M, M).numpy(), cmap=ListedColormap(REGION_COLORS), vmin=-0.5, vmax=8.5)
+    long = M <= 4  # small windows: token index and label; larger ones: the label only
     for t in range(N):
-        text = f"{t}\nseed {seed[t]}\ncode {code[t]}" if long else f"{seed[t]} | {code[t]}"
-        left.text(t % M, t // M, text, ha="center", va="center", fontsize=9 if long else max(6, 11 - M))
+        text = f"#{t}\nlabel {code[t]}" if long else f"{code[t]}"
+        left.text(t % M, t // M, text, ha="center", va="center", fontsize=9 if long else max(6, 12 - M))
     _cells(left, M, M)
-    what = "token index, seed region, official label" if long else "seed region | official label (row-major tokens)"
+    what = "token index (row-major) and region label" if long else "region label of each token (row-major)"
     left.set_title(f"window {views.window} of the rolled map:\n{what}", fontsize=10)
     right.imshow(views.mask.numpy(), cmap="Greys_r", vmin=-100, vmax=0, interpolation="nearest")
-    _region_strip(right, seed, "top")
-    _region_strip(right, seed, "left")
+    _region_strip(right, code, "top")
+    _region_strip(right, code, "left")
     step = max(1, N // 16)
     right.set_xticks(range(0, N, step))
     right.set_yticks(range(0, N, step))
@@ -261,10 +316,10 @@ def _draw_mask_window(left, right, views: RegionViews, M: int) -> None:
 def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
     """The M*M tokens of one rolled window and its [M*M, M*M] mask from :func:`swin_edu.shifted_window_mask`.
 
-    ``window`` defaults to the top-right window (index W/M - 1), which on an 8x8 map with M=4, s=2
-    holds the seed's regions 5 and 3 (official labels 1 and 2). Mask entries: 0 (white) when the
-    query and key tokens are in the same region, -100 (dark) when not. Arguments and errors as
-    :func:`region_views`.
+    ``window`` defaults to the top-right window (index W/M - 1), which holds the code's labels 1 and 2
+    (on an 8x8 map with M=4, s=2: the original-map regions 5 and 3). Mask entries: 0 (white) when the
+    query and key tokens are in the same region, -100 (dark) when not; the colour strips give each
+    token's region. Arguments and errors as :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -278,23 +333,23 @@ def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 
 
 def plot_shift_explorer(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2,
                         window: int | None = None) -> Figure:
-    """The figure of notebook 04's shift explorer: :func:`plot_region_maps` and :func:`plot_mask_window` in one.
+    """The figure of notebook 04's shift explorer: :func:`plot_regions` and :func:`plot_mask_window` in one.
 
-    Left: the four region maps (seed's numbering and official labels, before and after the roll), the
-    chosen window of the rolled map outlined in red on both maps. Right: that window's tokens and its
-    [N, N] mask. Arguments and errors as :func:`region_views`.
+    Left: the official labels on the original and on the rolled map, the chosen window of the rolled map
+    outlined in red on both. Right: that window's tokens and its [N, N] mask. Arguments and errors as
+    :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
     nW, N = (H // M) * (W // M), M * M
-    fig = plt.figure(figsize=(16, 9), layout="constrained")
-    maps, masks = fig.subfigures(1, 2, width_ratios=(1.1, 1))
-    handles = _draw_region_maps(maps.subplots(2, 2), views, M, s)
+    fig = plt.figure(figsize=(13, 8.5), layout="constrained")
+    maps, masks = fig.subfigures(1, 2, width_ratios=(0.8, 1))
+    handles = _draw_region_panels(maps.subplots(2, 1), views, _code_panels(views), M, s)
     maps.legend(handles=handles, loc="outside lower center", fontsize=9, frameon=False)
     _draw_mask_window(*masks.subplots(2, 1, height_ratios=(1, 1.4)), views, M)
-    regions = ", ".join(map(str, views.seed_in_window.unique().tolist()))
+    labels = ", ".join(map(str, views.code_in_window.unique().tolist()))
     fig.suptitle(f"{H}x{W} map, M={M}, s={s}: nW = {nW} windows of N = {N} tokens. Window {views.window} holds "
-                 f"seed region(s) {regions}; {int((views.mask != 0).sum())} of {N * N} pairs masked", fontsize=12)
+                 f"region label(s) {labels}; {int((views.mask != 0).sum())} of {N * N} pairs masked", fontsize=12)
     return fig
 
 
@@ -303,8 +358,8 @@ def plot_window_weights(weights: torch.Tensor, labels: torch.Tensor) -> Figure:
 
     Args:
         weights: [N, N] softmax output (rows sum to 1).
-        labels: [N] region label of each token (any numbering; used to draw region blocks
-            and the colour strips, which follow :data:`REGION_COLORS`).
+        labels: [N] region label of each token (official labels 0..8; the colour strips follow
+            :data:`REGION_COLORS`).
     """
     w = weights.detach().double()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
@@ -326,10 +381,11 @@ def plot_window_weights(weights: torch.Tensor, labels: torch.Tensor) -> Figure:
 
 
 def plot_reach(maps: torch.Tensor, titles: list[str], window_size: int, target: tuple[int, int]) -> Figure:
-    """Which input tokens can reach one output token: one panel per [H, W] boolean map.
+    """Which input tokens reach one output token: one panel per [H, W] boolean map.
 
     Args:
-        maps: [K, H, W] bool, True where the output at ``target`` depends on the input token.
+        maps: [K, H, W] bool, True where the output at ``target`` depends on the input token (e.g.
+            :func:`swin_edu.plotting.reached_tokens`).
         titles: K panel titles.
         window_size: M, for the (unshifted) window grid drawn on every panel.
         target: (row, column) of the output token, marked with a star.
@@ -337,12 +393,13 @@ def plot_reach(maps: torch.Tensor, titles: list[str], window_size: int, target: 
     K, H, W = maps.shape
     fig, axes = plt.subplots(1, K, figsize=(4.2 * K, 4.4), squeeze=False)
     for ax, reach, title in zip(axes[0], maps, titles):
-        ax.imshow(reach.float().numpy(), cmap=ListedColormap(["#f0f0f0", "#80b1d3"]), vmin=0, vmax=1)
+        ax.imshow(reach.float().numpy(), cmap=ListedColormap(["#b4b4b4", "#80b1d3"]), vmin=0, vmax=1)
         _cells(ax, H, W)
         _lines(ax, H, W, range(window_size, H, window_size), range(window_size, W, window_size),
                color="k", linewidth=2)
         ax.plot(target[1], target[0], marker="*", markersize=16, color=_HIGHLIGHT)
-        ax.set_title(f"{title}\n{int(reach.sum())} of {H * W} input tokens", fontsize=10)
+        ax.set_title(f"{title}\n{int(reach.sum())} of {H * W} input tokens reach it (blue)",
+                     fontsize=10)
     fig.tight_layout()
     return fig
 
