@@ -14,15 +14,16 @@ __all__ = ["relative_position_index", "relative_position_bias"]
 def relative_position_index(window_size: int) -> torch.Tensor:
     """Table index for every token pair of a window: [M*M, M*M] int64.
 
-    For tokens i = (y_i, x_i) and j = (y_j, x_j): dy = y_i - y_j and dx = x_i - x_j are shifted
-    by M-1 to be non-negative, then flattened as (dy + M-1) * (2M-1) + (dx + M-1).
+    For query token i = (y_i, x_i) and key token j = (y_j, x_j), the offset is query minus key:
+    dy = y_i - y_j and dx = x_i - x_j are shifted by M-1 to be non-negative, then flattened as
+    (dy + M-1) * (2M-1) + (dx + M-1).
     """
     if window_size < 1:
         raise ValueError(f"window_size must be >= 1, got {window_size}")
     M = window_size
     ys, xs = torch.meshgrid(torch.arange(M), torch.arange(M), indexing="ij")
     coords = torch.stack([ys.flatten(), xs.flatten()])  # [2, N]
-    rel = coords[:, :, None] - coords[:, None, :]  # [2, N, N]: (dy, dx) of token i minus token j
+    rel = coords[:, :, None] - coords[:, None, :]  # [2, N, N]: (dy, dx) of query i minus key j
     dy, dx = rel[0] + (M - 1), rel[1] + (M - 1)  # both in [0, 2M-2]
     return dy * (2 * M - 1) + dx
 

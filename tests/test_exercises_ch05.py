@@ -188,7 +188,7 @@ def test_relative_position_bias_mistakes_are_named():
                              (bias_index_t, "transposed-index", "matrix is transposed")]:
         result = check_relative_position_bias(fn)
         assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
-        assert phrase in str(result) and "notebook 05, section" in str(result)
+        assert phrase in str(result) and "notebook 05, section 3. From the table to one bias matrix per head" in str(result)
     assert check_relative_position_bias(bias_reshape).case == "M = 2, 3 heads"  # one head cannot tell
 
 

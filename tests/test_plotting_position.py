@@ -72,3 +72,55 @@ def test_bias_figure_marks_offset_zero_and_says_so(M):
         (plus,) = [line for line in ax.get_lines() if line.get_marker() == "+"]
         assert (plus.get_xdata()[0], plus.get_ydata()[0]) == (M - 1, M - 1)  # dx = dy = 0: the table's centre
     plt.close(fig)
+
+
+@pytest.mark.parametrize("M, query, key", [(3, (1, 2), (0, 1)), (5, (3, 1), (1, 2)), (9, (4, 4), (0, 8)),
+                                           (2, (1, 1), (1, 1))])
+def test_same_offset_figure_draws_two_pairs_and_the_row_they_read(M, query, key):
+    fig = position.plot_same_offset(M, query, key)
+    window, table = fig.axes
+    assert len([t for t in window.texts if getattr(t, "arrow_patch", None) is not None]) == (2 if query != key else 0)  # key -> query
+    dy, dx = query[0] - key[0], query[1] - key[1]
+    row = int(position.relative_position_index(M)[query[0] * M + query[1], key[0] * M + key[1]])
+    assert f"Δ = query − key = ({dy}, {dx}) → table row {row}" in fig._suptitle.get_text()
+    assert any(t.get_text() == f"row\n{row}" for t in table.texts)
+    labels = {t.get_text().split("\n")[-1] for t in window.texts if "\n" in t.get_text()}
+    assert {"q1", "k1", "q2", "k2"} <= {part for label in labels for part in label.split("/")}
+    plt.close(fig)
+
+
+def test_same_offset_figure_with_the_only_pair_of_its_offset():
+    fig = position.plot_same_offset(3, (2, 2), (0, 0))
+    assert "the only pair with this offset" in fig.axes[0].get_title()
+    plt.close(fig)
+
+
+def test_same_offset_pair_moves_the_pair_and_refuses_tokens_outside():
+    assert position.same_offset_pair(3, (1, 2), (0, 1)) == ((2, 1), (1, 0))
+    assert position.same_offset_pair(3, (2, 2), (0, 0)) is None  # opposite corners: no other pair
+    (q, k) = position.same_offset_pair(9, (4, 4), (0, 8))
+    assert {q, k}.isdisjoint({(4, 4), (0, 8)})  # shares no token with the given pair when it can
+    with pytest.raises(ValueError, match="the query .* inside the 3x3 window"):
+        position.same_offset_pair(3, (3, 0), (0, 0))
+    with pytest.raises(ValueError, match="the key .* inside the 3x3 window"):
+        position.same_offset_pair(3, (0, 0), (0, -1))
+    with pytest.raises(ValueError, match="window_size must be >= 1"):
+        position.plot_same_offset(0, (0, 0), (0, 0))
+
+
+def test_bias_figures_use_viridis_light_is_large():
+    table = position.example_bias_table(4, 2)
+    figures = [position.plot_relative_position_bias(table, 4), position.plot_query_bias(table, 4, (1, 2), 1),
+               position.plot_resized_table(table, position._bicubic(table, 6))]
+    for fig in figures:
+        assert {im.get_cmap().name for ax in fig.axes for im in ax.get_images()} == {"viridis"}
+        plt.close(fig)
+
+
+def test_offset_labels_say_query_minus_key():
+    fig = position.plot_relative_position_index(3)
+    assert fig.axes[0].get_xlabel() == "Δx = x_query − x_key" and fig.axes[0].get_ylabel() == "Δy = y_query − y_key"
+    plt.close(fig)
+    fig = position.plot_query_bias(position.example_bias_table(3, 1), 3, (0, 0))
+    assert "offset (Δy, Δx) = query − key" in fig.axes[0].get_title()
+    plt.close(fig)

@@ -16,8 +16,8 @@ from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
 __all__ = ["check_relative_position_index", "check_relative_position_bias", "check_bias_parameters_swin_t"]
 
 NOTEBOOK = "05_relative_position_bias"
-INDEX = "2. The index, step by step, for M = 2"
-BIAS = "4. From the table to one bias matrix per head"
+INDEX = "2. The index, step by step"
+BIAS = "3. From the table to one bias matrix per head"
 WHERE_INDEX = f"(notebook 05, section {INDEX})"
 WHERE_BIAS = f"(notebook 05, section {BIAS})"
 
@@ -167,7 +167,7 @@ BIAS_MISTAKES = (
         lambda table, index: table[index],
         "you return [N, N, nH]: table[index] puts the heads last. The bias is [nH, N, N], one N x N "
         "matrix per head: finish with .permute(2, 0, 1) (or rearrange \"i j h -> h i j\") "
-        "(notebook 05, section 7. Pitfalls, Table orientation).",
+        f"{WHERE_BIAS}.",
     ),
     Mistake(
         "view-not-permute",

@@ -3,6 +3,9 @@
 The bias tables drawn here are hand-made (:func:`example_bias_table`): trained tables need a
 checkpoint download, and a table with a visible pattern per head makes the expansion from the
 (2M-1) x (2M-1) table to the [M*M, M*M] bias easy to follow.
+
+Offsets are always Δ = query − key: (Δy, Δx) = (y_i − y_j, x_i − x_j) for query token i and key token j.
+Colour scales: light = large (viridis).
 """
 from __future__ import annotations
 
@@ -14,17 +17,19 @@ from matplotlib.figure import Figure
 
 from ..relative_position import relative_position_bias, relative_position_index
 
-__all__ = ["example_bias_table", "plot_relative_position_index", "plot_relative_position_bias",
-           "plot_resized_table", "query_bias_row", "plot_query_bias"]
+__all__ = ["example_bias_table", "same_offset_pair", "plot_same_offset", "plot_relative_position_index",
+           "plot_relative_position_bias", "plot_resized_table", "query_bias_row", "plot_query_bias"]
+
+QUERY_COLOUR, KEY_COLOUR = "#e6550d", "#3182bd"  # one colour per meaning: query orange, key blue
 
 
 def example_bias_table(window_size: int = 7, num_heads: int = 3) -> torch.Tensor:
     """A hand-made relative position bias table with one readable pattern per head: [(2M-1)^2, nH].
 
-    With (dy, dx) = position of the query minus position of the key, each in [-(M-1), M-1]:
-    head 0 prefers near keys (-(|dy| + |dx|) / (M-1)), head 1 keys to the left of the query
-    (dx / (M-1)), head 2 keys in the same row (-|dy| / (M-1)); further heads repeat the cycle.
-    Rows are ordered like :func:`swin_edu.relative_position_index`: (dy + M-1) * (2M-1) + (dx + M-1).
+    With (Δy, Δx) = position of the query minus position of the key, each in [-(M-1), M-1]:
+    head 0 prefers near keys (-(|Δy| + |Δx|) / (M-1)), head 1 keys to the left of the query
+    (Δx / (M-1)), head 2 keys in the same row (-|Δy| / (M-1)); further heads repeat the cycle.
+    Rows are ordered like :func:`swin_edu.relative_position_index`: (Δy + M-1) * (2M-1) + (Δx + M-1).
     """
     M = window_size
     offsets = torch.arange(-(M - 1), M, dtype=torch.float32)
@@ -34,8 +39,101 @@ def example_bias_table(window_size: int = 7, num_heads: int = 3) -> torch.Tensor
     return rearrange(torch.stack(heads), "h a b -> (a b) h")
 
 
+def _check_token(window_size: int, token: tuple[int, int], name: str) -> None:
+    """Raise ValueError unless ``token`` = (row, col) lies inside the M x M window."""
+    row, col = token
+    if not (0 <= row < window_size and 0 <= col < window_size):
+        raise ValueError(f"the {name} (row, col) must lie inside the {window_size}x{window_size} window, "
+                         f"each in [0, {window_size - 1}], got {tuple(token)}")
+
+
+def same_offset_pair(window_size: int, query: tuple[int, int],
+                     key: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Another (query, key) pair of the window with the same offset Δ = query − key.
+
+    The pair moved by the translation (ty, tx) that keeps both tokens inside the M x M window, shares
+    no token with the given pair if any such translation exists, and moves it farthest (|ty| + |tx|;
+    ties: the first in row-major order of (ty, tx)). Returns (query', key'), each (row, col), or None
+    when the pair cannot move: |Δy| = |Δx| = M-1, the opposite corners.
+    """
+    M = window_size
+    if M < 1:
+        raise ValueError(f"window_size must be >= 1, got {M}")
+    _check_token(M, query, "query")
+    _check_token(M, key, "key")
+    (qy, qx), (ky, kx) = query, key
+    moves = [(ty, tx) for ty in range(-min(qy, ky), M - max(qy, ky)) for tx in range(-min(qx, kx), M - max(qx, kx))
+             if (ty, tx) != (0, 0)]
+    if not moves:
+        return None
+    shares = lambda t: bool({(qy + t[0], qx + t[1]), (ky + t[0], kx + t[1])} & {tuple(query), tuple(key)})  # noqa: E731
+    ty, tx = max(moves, key=lambda t: (not shares(t), abs(t[0]) + abs(t[1])))  # max keeps the first of ties
+    return (qy + ty, qx + tx), (ky + ty, kx + tx)
+
+
+def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, int]) -> Figure:
+    """Two (query, key) pairs with the same offset Δ = query − key read the same table entry.
+
+    Left: the M x M window (token numbers in the cells), the pair (query, key) and the same pair moved
+    (:func:`same_offset_pair`); queries orange, keys blue (purple: a token in both roles), an arrow
+    from each key to its query (the arrow is Δ). Right: the table's (2M-1) x (2M-1) offsets; the cell
+    of Δ, which both pairs read, is dark, with its row number (Δy + M-1)(2M-1) + (Δx + M-1). When the
+    pair cannot move (opposite corners), only the one pair is drawn and the titles say so.
+    """
+    M = window_size
+    other = same_offset_pair(M, query, key)
+    pairs = [(tuple(query), tuple(key))] + ([other] if other else [])
+    dy, dx = query[0] - key[0], query[1] - key[1]
+    side = 2 * M - 1
+    row = (dy + M - 1) * side + (dx + M - 1)
+    size = min(11, 70 // M)
+    fig, (win, tab) = plt.subplots(1, 2, figsize=(10.5, 4.8), layout="constrained",
+                                   gridspec_kw={"width_ratios": [1, 1.15]})
+    roles: dict[tuple[int, int], list[str]] = {}  # token -> its roles, e.g. ["q1"] or ["q1", "k2"]
+    for n, (q, k) in enumerate(pairs, start=1):
+        roles.setdefault(q, []).append(f"q{n}")
+        roles.setdefault(k, []).append(f"k{n}")
+    for y in range(M):
+        for x in range(M):
+            label = "/".join(roles.get((y, x), []))
+            kinds = {r[0] for r in roles.get((y, x), [])}
+            fc = {"": "#eeeeee", "q": QUERY_COLOUR, "k": KEY_COLOUR}.get("".join(kinds), "#756bb1")  # purple: both
+            win.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, fc=fc, ec="white", lw=2))
+            text = f"{y * M + x}\n{label}" if label else str(y * M + x)
+            win.text(x, y, text, ha="center", va="center", fontsize=size, color="white" if label else "#555555")
+    for q, k in pairs:
+        if q != k:
+            win.annotate("", xy=(q[1], q[0]), xytext=(k[1], k[0]),
+                         arrowprops=dict(arrowstyle="-|>", color="black", lw=2, shrinkA=12, shrinkB=12))
+    win.set_xlim(-0.5, M - 0.5)
+    win.set_ylim(M - 0.5, -0.5)
+    win.set_aspect("equal")
+    win.set_xticks(range(M))
+    win.set_yticks(range(M))
+    win.set_xlabel("column x")
+    win.set_ylabel("row y")
+    moved = "the pair and the same pair moved" if other else "the only pair with this offset"
+    win.set_title(f"window {M}x{M}: {moved}\nqueries orange, keys blue, arrow key → query = Δ", fontsize=10)
+    for a in range(side):
+        for b in range(side):
+            hit = (a, b) == (dy + M - 1, dx + M - 1)
+            tab.add_patch(plt.Rectangle((b - 0.5, a - 0.5), 1, 1, fc="#444444" if hit else "#eeeeee",
+                                        ec="white", lw=1.5))
+    tab.text(dx + M - 1, dy + M - 1, f"row\n{row}", ha="center", va="center", fontsize=min(10, 60 // side + 4),
+             color="white")
+    tab.set_xlim(-0.5, side - 0.5)
+    tab.set_ylim(side - 0.5, -0.5)
+    tab.set_aspect("equal")
+    _offset_axes(tab, side)
+    tab.set_title(f"the table: one row per offset, {side}x{side} = {side * side} rows\n"
+                  f"{'both pairs read' if other else 'the pair reads'} the row of Δ = ({dy}, {dx})", fontsize=10)
+    fig.suptitle(f"Δ = query − key = ({dy}, {dx}) → table row {row} → the same bias in every head",
+                 fontsize=11)
+    return fig
+
+
 def _table_grid(table: torch.Tensor) -> torch.Tensor:
-    """[(2M-1)^2, nH] -> [nH, 2M-1, 2M-1]: each head's table as an image, rows dy, columns dx."""
+    """[(2M-1)^2, nH] -> [nH, 2M-1, 2M-1]: each head's table as an image, rows Δy, columns Δx."""
     side = round(table.shape[0] ** 0.5)
     return rearrange(table.detach(), "(a b) h -> h a b", a=side)
 
@@ -51,20 +149,20 @@ def _check_table(table: torch.Tensor, window_size: int) -> None:
 
 
 def _offset_axes(ax, side: int) -> None:
-    """Label a (2M-1) x (2M-1) table image with offsets dy (rows) and dx (columns)."""
+    """Label a (2M-1) x (2M-1) table image with offsets Δy (rows) and Δx (columns), Δ = query − key."""
     M = (side + 1) // 2
     ticks = [0, M - 1, side - 1]
     ax.set_xticks(ticks, [f"{t - (M - 1)}" for t in ticks])
     ax.set_yticks(ticks, [f"{t - (M - 1)}" for t in ticks])
-    ax.set_xlabel("dx")
-    ax.set_ylabel("dy")
+    ax.set_xlabel("Δx = x_query − x_key")
+    ax.set_ylabel("Δy = y_query − y_key")
 
 
 def plot_relative_position_index(window_size: int = 2) -> Figure:
     """The (2M-1) x (2M-1) rows of the table and the [M*M, M*M] index that reads them.
 
-    Left: the table's rows, numbered as they are stored (row-major over (dy, dx)); the colour is the
-    row number r, not a learned value (section 4 of notebook 05 draws the values). Right:
+    Left: the table's rows, numbered as they are stored (row-major over (Δy, Δx)); the colour is the
+    row number r, not a learned value (:func:`plot_relative_position_bias` draws the values). Right:
     :func:`swin_edu.relative_position_index`; entry [i, j] is the table row read by query token i
     and key token j. Both panels share one colour scale (colour bar on the right), so a cell of the
     index has the colour of the table row it reads. Numbers are written in the cells when M <= 4.
@@ -80,22 +178,22 @@ def plot_relative_position_index(window_size: int = 2) -> Figure:
                                       gridspec_kw={"width_ratios": [1, 1.25]})
     left.imshow(torch.arange(side * side).view(side, side).numpy(), **scale)
     _offset_axes(left, side)
-    left.set_title(f"the table's rows: (2M-1)^2 = {side * side},\none per offset (dy, dx); colour = row number",
+    left.set_title(f"the table's rows: (2M-1)^2 = {side * side},\none per offset (Δy, Δx); colour = row number",
                    fontsize=10)
     shown = right.imshow(index.numpy(), **scale)
     right.set_xlabel("key token j")
     right.set_ylabel("query token i")
-    right.set_title(f"relative_position_index({M}): [{N}, {N}],\n(dy+M-1)(2M-1) + (dx+M-1) = the row read",
+    right.set_title(f"relative_position_index({M}): [{N}, {N}],\n(Δy+M-1)(2M-1) + (Δx+M-1) = the row read",
                     fontsize=10)
     if annotate:
         for a in range(side):
             for b in range(side):
                 left.text(b, a, f"{a * side + b}\n({a - (M - 1)},{b - (M - 1)})", ha="center", va="center",
-                          fontsize=8 if M <= 2 else 6, color="white")
+                          fontsize=8 if M <= 2 else 6, color=_text_colour(a * side + b, 0, side * side - 1))
         for i in range(N):
             for j in range(N):
                 right.text(j, i, str(int(index[i, j])), ha="center", va="center", fontsize=9 if M <= 2 else 6,
-                           color="white")
+                           color=_text_colour(int(index[i, j]), 0, side * side - 1))
         right.set_xticks(range(N))
         right.set_yticks(range(N))
     fig.colorbar(shown, ax=[left, right], fraction=0.03, pad=0.02, label="table row (both panels)")
@@ -104,9 +202,14 @@ def plot_relative_position_index(window_size: int = 2) -> Figure:
 
 
 def _scale(values: torch.Tensor) -> dict:
-    """imshow arguments for bias values: coolwarm from their minimum (blue) to their maximum (red)."""
+    """imshow arguments for bias values: viridis from their minimum (dark) to their maximum (light)."""
     lo, hi = values.min().item(), values.max().item()
-    return dict(cmap="coolwarm", vmin=lo, vmax=max(hi, lo + 1e-12), interpolation="nearest")
+    return dict(cmap="viridis", vmin=lo, vmax=max(hi, lo + 1e-12), interpolation="nearest")
+
+
+def _text_colour(value: float, lo: float, hi: float) -> str:
+    """Text colour readable on a viridis cell: black on the light (large) part, white on the dark."""
+    return "black" if value - lo > 0.6 * max(hi - lo, 1e-12) else "white"
 
 
 def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure:
@@ -193,7 +296,7 @@ def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int]
     Returns:
         (index_row, bias_row), both [M, M]: entry [y, x] belongs to the key token at row y, column x
         of the window (token j = y*M + x). ``index_row`` (int64) is the table row that the pair
-        (query, key) reads, (dy + M-1)(2M-1) + (dx + M-1) with (dy, dx) = query - key; ``bias_row``
+        (query, key) reads, (Δy + M-1)(2M-1) + (Δx + M-1) with (Δy, Δx) = query − key; ``bias_row``
         is ``table[index_row, head]``. They equal row ``row*M + col`` of
         :func:`swin_edu.relative_position_index` and of head ``head`` of
         :func:`swin_edu.relative_position_bias`, reshaped to [M, M].
@@ -214,7 +317,7 @@ def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int]
 def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int], head: int = 0) -> Figure:
     """One query token of an M x M window: its offsets to every key, the table rows they read, the bias.
 
-    Left: the window, every key token j with its offset (dy, dx) = query - key; the query in red.
+    Left: the window, every key token j with its offset (Δy, Δx) = query − key; the query in orange.
     Middle: the query's row of the relative position index as an [M, M] image (the same colours as
     :func:`plot_relative_position_index`, colour bar = table row). Right: the query's bias row of one
     head, ``table[index, head]``, on a colour scale that spans the head's whole table (so colours
@@ -229,7 +332,7 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
     for y in range(M):
         for x in range(M):
             is_query = (y, x) == (row, col)
-            win.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, fc="#d62728" if is_query else "#e8eef6",
+            win.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, fc=QUERY_COLOUR if is_query else "#e8eef6",
                                         ec="white", lw=1.5))
             win.text(x, y, f"{y * M + x}\n({row - y},{col - x})", ha="center", va="center", fontsize=size,
                      color="white" if is_query else "black")
@@ -240,15 +343,14 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
     win.set_yticks(range(M))
     win.set_xlabel("key column x")
     win.set_ylabel("key row y")
-    win.set_title(f"window {M}x{M}: query ({row}, {col}) = token {row * M + col} (red)\n"
-                  f"cells: key token j, offset (dy, dx) = query - key", fontsize=10)
+    win.set_title(f"window {M}x{M}: query ({row}, {col}) = token {row * M + col} (orange)\n"
+                  f"cells: key token j, offset (Δy, Δx) = query − key", fontsize=10)
     shown = idx.imshow(index_row.numpy(), cmap="viridis", vmin=0, vmax=max(side * side - 1, 1),
                        interpolation="nearest")
     for y in range(M):
         for x in range(M):
-            light = index_row[y, x] > 0.6 * (side * side - 1)  # yellow-green cells: dark text
             idx.text(x, y, str(int(index_row[y, x])), ha="center", va="center", fontsize=size,
-                     color="black" if light else "white")
+                     color=_text_colour(int(index_row[y, x]), 0, side * side - 1))
     idx.set_title(f"its row of relative_position_index({M}),\nas {M}x{M}: the table row each key reads",
                   fontsize=10)
     fig.colorbar(shown, ax=idx, fraction=0.046, pad=0.04, label="table row")
@@ -256,7 +358,8 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
     shown = bia.imshow(bias_row.numpy(), **scale)
     for y in range(M):
         for x in range(M):
-            bia.text(x, y, f"{bias_row[y, x].item() + 0.0:.2f}", ha="center", va="center", fontsize=size)
+            bia.text(x, y, f"{bias_row[y, x].item() + 0.0:.2f}", ha="center", va="center", fontsize=size,
+                     color=_text_colour(bias_row[y, x].item(), scale["vmin"], scale["vmax"]))
     bia.set_title(f"its bias row, head {head}: table[index, {head}]\n(colour scale: the head's whole table)",
                   fontsize=10)
     fig.colorbar(shown, ax=bia, fraction=0.046, pad=0.04, label=f"bias of head {head}")
@@ -265,9 +368,9 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
         ax.set_yticks(range(M))
         ax.set_xlabel("key column x")
         ax.set_ylabel("key row y")
-        ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, ec="#d62728", lw=2.5))
-    fig.suptitle(f"what query token {row * M + col} reads: offset (dy, dx) -> table row "
-                 f"(dy+{M - 1})*{side} + (dx+{M - 1}) -> bias", fontsize=11)
+        ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, ec=QUERY_COLOUR, lw=2.5))
+    fig.suptitle(f"what query token {row * M + col} reads: offset Δ = query − key → table row "
+                 f"(Δy+{M - 1})*{side} + (Δx+{M - 1}) → bias", fontsize=11)
     return fig
 
 
@@ -280,7 +383,7 @@ def _bicubic(table: torch.Tensor, window_size: int) -> torch.Tensor:
 
 
 def _resize_figure() -> Figure:
-    """The table of notebook 05, section 6 (pattern + noise, seed 0), resized from M=7 to M=12."""
+    """The table of notebook 05, Going deeper (pattern + noise, seed 0), resized from M=7 to M=12."""
     noise = torch.randn(169, 3, generator=torch.Generator().manual_seed(0))
     table = example_bias_table(7, 3) + 0.1 * noise
     return plot_resized_table(table, _bicubic(table, 12))
