@@ -48,7 +48,7 @@ def test_region_map_labels_the_rolled_map_in_a_3x3_grid():
     assert regions.unique().tolist() == list(range(9))
     assert regions[0, 0] == 0 and regions[0, 4] == 1 and regions[0, 6] == 2 and regions[7, 7] == 8
     assert torch.equal(se.region_map(8, 8, 4, 0), torch.zeros(8, 8, dtype=torch.int64))
-    # the top-right window of the rolled map mixes labels 1 and 2 (the seed's regions 5 and 3)
+    # the top-right window of the rolled map mixes labels 1 and 2 (regions 5 and 3 when numbered on the original map)
     assert se.region_map(8, 8, 4, 2)[:4, 4:].unique().tolist() == [1, 2]
 
 
