@@ -520,9 +520,6 @@ Missing image: ![nothing](no_such_image.png). Present image: ![grid](../../figur
 [a missing notebook](no_such_notebook.ipynb), [a missing anchor](#No-such-heading),
 [a notebook that exists](../../notebooks/00_overview.ipynb), [its missing anchor](../../notebooks/00_overview.ipynb#Nope),
 [this heading](#Broken-on-purpose), [outside the root](../../../elsewhere.md)
-
-## Going deeper
-Shown on opening: this heading is not marked collapsed.
 """
 EXPLORER_SOURCE = """\
 import ipywidgets as widgets
@@ -550,7 +547,10 @@ def bad_notebook() -> Path:
                 # the saved outputs are what the checks read; run again, these cells print nothing
                 nbformat.v4.new_code_cell("# saved output: stderr", outputs=[stderr], execution_count=1),
                 nbformat.v4.new_code_cell("# saved output: an error", outputs=[error], execution_count=2),
-                nbformat.v4.new_code_cell(EXPLORER_SOURCE, outputs=[widget], execution_count=3)]
+                nbformat.v4.new_code_cell(EXPLORER_SOURCE, outputs=[widget], execution_count=3),
+                # a Going deeper heading not marked collapsed: its part shows on opening
+                nbformat.v4.new_markdown_cell("## Going deeper\nOptional."),
+                nbformat.v4.new_markdown_cell("### A detail\nShown, although it should be folded.")]
     path = CHECK_DIR / "broken_on_purpose.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
@@ -578,7 +578,7 @@ def test_checks_see_what_is_broken(reader):
             "outside the root": "elsewhere.md does not exist",
             "kernelspec display_name": "JupyterLab marks the notebook modified on opening",
             "explorer without its figure": "the explorer shows no figure before it is run, only ['text/plain']",
-            "Going deeper not collapsed": "in Going deeper but shown on opening (the heading is not collapsed)",
+            "Going deeper not collapsed": "cell 5: in Going deeper but shown on opening (the heading is not collapsed)",
         }
         missed = [name for name, text in expected.items() if text not in report]
         assert not missed, f"the checks missed {missed}; they reported:\n{report}"

@@ -320,7 +320,7 @@ def test_rates_catalogue_is_covered():
 def test_rates_mistakes_are_diagnosed(fn, name, phrase):
     result = check_drop_path_rates(fn)
     assert result.status == "failed" and result.mistake == name, result.report
-    assert phrase in str(result) and "notebook 06, section 3. Stages" in str(result)
+    assert phrase in str(result) and "notebook 06, section Drop path: stochastic depth per block" in str(result)
 
 
 def test_rates_stubs_errors_and_unexplained_answers():

@@ -19,6 +19,7 @@ ALTERNATIVES: dict[str, dict] = {
     "03_window_attention": {"H": 12, "W": 12, "M": 4, "nH": 2, "query_window": 4, "query_row": 1, "query_col": 2},
     "04_shifted_windows": {"H": 12, "W": 16, "M": 4, "query": [5, 9]},
     "05_relative_position_bias": {"M": 5, "nH": 2, "query": [3, 1], "key": [1, 2]},
+    "06_whole_swin": {"size": 16, "M": 4, "img_size": 128, "query": [5, 13], "patch": [10, 20]},
 }
 
 

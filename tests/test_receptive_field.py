@@ -1,4 +1,5 @@
-"""Notebook 06's receptive-field helpers: gradient footprints, the 'reached' threshold, the figures."""
+"""Notebook 06's plotting helpers: the block diagram; gradient footprints, the 'reached' threshold, the
+figures."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,9 +9,10 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from swin_edu import SwinBlock  # noqa: E402
-from swin_edu.plotting import (REACH_THRESHOLD, block_stack, gradient_footprint, plot_receptive_field,  # noqa: E402
-                               plot_stage_receptive_field, reached_tokens, stage_footprints)
-from swin_edu.plotting.model import NOT_REACHED  # noqa: E402
+from swin_edu.plotting import (REACH_THRESHOLD, block_stack, gradient_footprint, plot_block_pair,  # noqa: E402
+                               plot_receptive_field, plot_stage_receptive_field, reached_tokens,
+                               stage_footprints)
+from swin_edu.plotting.model import COLOUR_FLOOR, NOT_REACHED  # noqa: E402
 
 
 def test_reached_tokens_counts_real_paths_not_mask_leaks():
@@ -75,13 +77,15 @@ def test_stage_footprints_token_above_the_patch():
         stage_footprints(img_size=64, patch_size=4, window_size=4, depths=(2, 2), position=(16, 0))
 
 
-def test_figures_have_a_colour_bar_per_panel_and_a_legend():
+def test_figures_have_one_shared_colour_bar_and_a_legend():
     fig = plot_receptive_field(size=14, window_size=7, depths=(1, 2), dim=8)
-    assert len(fig.axes) == 4 and len(fig.legends) == 1  # 2 panels + 2 colour bars
+    assert len(fig.axes) == 3 and len(fig.legends) == 1  # 2 panels + 1 colour bar for both
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0] == "W-MSA windows" and "SW-MSA" in labels[1] and labels[-1].startswith("grey: not reached")
+    norms = [ax.images[0].norm for ax in fig.axes[:2]]
+    assert all((n.vmin, n.vmax) == (COLOUR_FLOOR, 1.0) for n in norms)  # the same scale in every panel
     fig = plot_stage_receptive_field(img_size=64, patch_size=4, window_size=4, depths=(2, 2), position=(5, 9))
-    assert len(fig.axes) == 4 and len(fig.legends) == 1
+    assert len(fig.axes) == 3 and len(fig.legends) == 1
 
 
 def _windows_per_axis(r: int, side: int, M: int, s: int) -> list[int]:
@@ -131,13 +135,29 @@ def test_stage_footprints_num_heads():
         stage_footprints(**kwargs, num_heads=(1, 2, 4))
 
 
-def test_lowest_colour_stands_out_from_white_and_from_not_reached():
+def _luminance(rgb):
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+
+def test_light_means_large_and_both_ends_stand_out_from_not_reached():
+    """The series' convention: heat maps light = large (not a reversed map), grey = not reached."""
     import numpy as np
     from matplotlib.colors import to_rgb
     fig = plot_receptive_field(size=14, window_size=7, depths=(1,), dim=8)
     cmap = fig.axes[0].images[0].get_cmap()
-    lowest, grey = np.array(cmap(0.0)[:3]), np.array(to_rgb(NOT_REACHED))
-    assert np.abs(lowest - 1).max() > 0.4           # far from white
-    assert lowest.max() - lowest.min() > 0.5        # and is a strong colour, unlike the grey of 'not reached'
+    values = np.linspace(0, 1, 11)
+    luminance = [_luminance(cmap(v)) for v in values]
+    assert all(a < b for a, b in zip(luminance, luminance[1:]))  # lighter with every step up
+    grey = np.array(to_rgb(NOT_REACHED))
+    for end in (0.0, 1.0):
+        assert np.abs(np.array(cmap(end)[:3]) - grey).max() > 0.25  # neither end looks like 'not reached'
     assert grey.max() - grey.min() == 0
     assert np.allclose(cmap.get_bad()[:3], grey)
+
+
+def test_block_pair_draws_two_pre_norm_blocks():
+    fig = plot_block_pair()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts.count("LN") == 4 and texts.count("MLP") == 2 and texts.count("+") == 4
+    assert texts.count("W-MSA") == 1 and texts.count("SW-MSA") == 1
+    assert texts.index("W-MSA") < texts.index("SW-MSA")  # W-MSA first, then SW-MSA

@@ -18,7 +18,8 @@ from ._core import Case, Exercise, Mistake, Question, Result
 __all__ = ["check_swin_block_forward", "check_drop_path_rates", "check_shifted_blocks_swin_t"]
 
 NOTEBOOK = "06_whole_swin"
-BLOCK_SECTION = "2. The block, as code"
+BLOCK_SECTION = "2. The block, built by hand"
+EQUATIONS_SECTION = "1. The Swin block"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,28 +167,28 @@ BLOCK_MISTAKES = (
         "post-norm", _post_norm,
         "you normalise after the residual addition (post-norm, as in the original Transformer): Swin is "
         "pre-norm, x + attention(norm1(x)), then x + mlp(norm2(x)); the residual path itself is never "
-        "normalised " + _where("1. The block, as equations") + ".",
+        "normalised " + _where(EQUATIONS_SECTION) + ".",
     ),
     Mistake(
         "residual-of-normalised", _residual_of_normalised,
         "your residual adds the normalised input: the skip connection must carry x itself, "
         "x + attention(norm1(x)), not norm1(x) + attention(norm1(x)) "
-        + _where("1. The block, as equations") + ".",
+        + _where(EQUATIONS_SECTION) + ".",
     ),
     Mistake(
         "no-attention-residual", _no_attention_residual,
         "the residual connection around the attention is missing: z^ = (S)W-MSA(LN(z)) + z, add the "
-        "block's input back " + _where("1. The block, as equations") + ".",
+        "block's input back " + _where(EQUATIONS_SECTION) + ".",
     ),
     Mistake(
         "no-mlp-residual", _no_mlp_residual,
         "the residual connection around the MLP is missing: z = MLP(LN(z^)) + z^, return "
-        "x + block.mlp(block.norm2(x)) " + _where("1. The block, as equations") + ".",
+        "x + block.mlp(block.norm2(x)) " + _where(EQUATIONS_SECTION) + ".",
     ),
     Mistake(
         "no-norm2", _no_norm2,
         "the MLP gets its input without LayerNorm: the second half is x + block.mlp(block.norm2(x)) "
-        + _where("1. The block, as equations") + ".",
+        + _where(EQUATIONS_SECTION) + ".",
     ),
     Mistake(
         "norm1-twice", _norm1_twice,
@@ -243,7 +244,9 @@ def check_swin_block_forward(fn) -> Result:
 # Exercise 2: stochastic depth rates of every block
 # ---------------------------------------------------------------------------------------------
 
-DROP_PATH_SECTION = "3. Stages"
+DROP_PATH_SECTION = "Drop path: stochastic depth per block"  # in the notebook's Going deeper
+STAGES_SECTION = "3. Stages"
+_DROP_PATH = f"(notebook 06, section {DROP_PATH_SECTION}, in Going deeper)"
 
 
 def drop_path_rates(depths, drop_path_rate):
@@ -279,39 +282,39 @@ RATES_MISTAKES = (
         lambda depths, r: [torch.linspace(0, r, d).tolist() for d in depths],
         "your rates start again from 0 in every stage: the linear rise runs once over ALL blocks of the "
         "model, from 0 at the first block of stage 1 to drop_path_rate at the last block of the last "
-        "stage (notebook 06, section 3. Stages, the drop path column).",
+        f"stage {_DROP_PATH}.",
     ),
     Mistake(
         "endpoint-excluded",
         lambda depths, r: _split(torch.linspace(0, r, sum(depths) + 1)[:-1].tolist(), depths),
         "your last block gets less than drop_path_rate: with n blocks in all, block k gets "
         "drop_path_rate * k / (n - 1), so the first is exactly 0 and the last exactly drop_path_rate "
-        "(torch.linspace(0, rate, n) includes both ends) (notebook 06, section 3. Stages).",
+        f"(torch.linspace(0, rate, n) includes both ends) {_DROP_PATH}.",
     ),
     Mistake(
         "first-block-nonzero",
         lambda depths, r: _split(torch.linspace(0, r, sum(depths) + 1)[1:].tolist(), depths),
         "your first block already has a drop-path probability above 0: block k of n gets "
-        "drop_path_rate * k / (n - 1), 0 for the first block (notebook 06, section 3. Stages).",
+        f"drop_path_rate * k / (n - 1), 0 for the first block {_DROP_PATH}.",
     ),
     Mistake(
         "same-rate-everywhere",
         lambda depths, r: [[float(r)] * d for d in depths],
         "every block gets drop_path_rate: the rate is the probability of the LAST block only; it rises "
         "linearly from 0 over all blocks, so shallow blocks are almost never dropped "
-        "(notebook 06, section 3. Stages).",
+        f"{_DROP_PATH}.",
     ),
     Mistake(
         "per-stage-constant",
         lambda depths, r: [[r * i / max(1, len(depths) - 1)] * d for i, d in enumerate(depths)],
         "your rates rise per stage, not per block: every block has its own rate, rising linearly over "
-        "all blocks of the model (notebook 06, section 3. Stages).",
+        f"all blocks of the model {_DROP_PATH}.",
     ),
     Mistake(
         "flat-list",
         lambda depths, r: torch.linspace(0, r, sum(depths)).tolist(),
         "the values are right but you returned one flat list: cut it into stages, one list per stage "
-        "with depths[i] rates each (notebook 06, section 3. Stages).",
+        f"with depths[i] rates each {_DROP_PATH}.",
     ),
 )
 
@@ -388,7 +391,7 @@ _ALL_BLOCKS = sum((2, 2, 6, 2))
 SHIFTED_BLOCKS_SWIN_T = Question(
     name="shifted_blocks_swin_t",
     notebook=NOTEBOOK,
-    section=DROP_PATH_SECTION,
+    section=STAGES_SECTION,
     answer=_SHIFTED,
     mistakes=(
         Mistake("every-second-block", _ALL_BLOCKS // 2,

@@ -2,6 +2,7 @@
 
 * :func:`plot_vit_vs_swin`: ViT's single 1/16 map versus Swin's 1/4, 1/8, 1/16, 1/32 hierarchy.
 * :func:`plot_pipeline`: the Swin pipeline with the shape after every step.
+* :func:`plot_block_pair`: one W-MSA block and one SW-MSA block as boxes and arrows (pre-norm, residuals).
 * :func:`gradient_footprint`, :func:`plot_receptive_field`, :func:`plot_stage_receptive_field`:
   which input tokens one output token depends on, after 1, 2, 4 blocks and after every stage.
 """
@@ -22,7 +23,7 @@ from ..block import SwinBlock
 from ..model import SwinTransformer
 
 __all__ = [
-    "plot_vit_vs_swin", "plot_pipeline",
+    "plot_vit_vs_swin", "plot_pipeline", "plot_block_pair",
     "block_stack", "gradient_footprint", "reached_tokens", "REACH_THRESHOLD", "stage_footprints",
     "plot_receptive_field", "plot_stage_receptive_field",
 ]
@@ -129,6 +130,60 @@ def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
     return fig
 
 
+# ---------------------------------------------------------------------------- block pair
+def plot_block_pair() -> Figure:
+    """Two Swin blocks as boxes and arrows: LN -> W-MSA -> + -> LN -> MLP -> +, then the same with SW-MSA.
+
+    Each row is one block; the line above the boxes is the residual path, which skips LayerNorm and
+    attention (and LayerNorm and MLP) and is added back at the circles. Attention boxes use the colours
+    of the window grids in the footprint figures (red: W-MSA, blue: SW-MSA).
+    """
+    fig, ax = plt.subplots(figsize=(11.5, 3.6))
+    width, height, gap = 1.25, 0.62, 0.42
+    grey, green = "#e6e6e6", "#c7e9c0"
+    rows = [("block 1: W-MSA (windows M x M)", "W-MSA", "#f4b6b6", WINDOW),
+            ("block 2: SW-MSA (windows shifted by s)", "SW-MSA", "#b9d3ec", SHIFTED)]
+    for r, (label, attn, fill, edge) in enumerate(rows):
+        y = 1.7 - 2.1 * r
+        steps = [("LN", grey, "#666666"), (attn, fill, edge), ("+", None, None),
+                 ("LN", grey, "#666666"), ("MLP", green, "#4a8f3c"), ("+", None, None)]
+        x = 0.0
+        ax.text(-0.35, y, r"$z^{l-1}$" if r == 0 else r"$z^{l}$", ha="right", va="center", fontsize=12)
+        centres = []
+        for name, fc, ec in steps:
+            if fc is None:  # the addition of the residual
+                ax.add_patch(plt.Circle((x + 0.22, y), 0.22, fc="white", ec="#222222", lw=1.3, zorder=3))
+                ax.text(x + 0.22, y, "+", ha="center", va="center", fontsize=13, zorder=4)
+                centres.append((x, x + 0.44))
+                x += 0.44 + gap
+            else:
+                ax.add_patch(Rectangle((x, y - height / 2), width, height, fc=fc, ec=ec, lw=1.5, zorder=3))
+                ax.text(x + width / 2, y, name, ha="center", va="center", fontsize=11, zorder=4)
+                centres.append((x, x + width))
+                x += width + gap
+        for (_, right), (left, _) in zip([(-0.3, -0.3)] + centres[:-1], centres):
+            ax.add_patch(FancyArrowPatch((right + 0.03, y), (left - 0.03, y), arrowstyle="-|>",
+                                         mutation_scale=12, color="#444444", zorder=2))
+        ax.add_patch(FancyArrowPatch((centres[-1][1] + 0.03, y), (centres[-1][1] + 0.6, y), arrowstyle="-|>",
+                                     mutation_scale=12, color="#444444"))
+        ax.text(centres[-1][1] + 0.7, y, r"$z^{l}$" if r == 0 else r"$z^{l+1}$", ha="left", va="center", fontsize=12)
+        for start, plus in ((-0.15, centres[2]), (centres[2][1] + 0.1, centres[5])):  # residual paths
+            top = y + 0.72
+            ax.plot([start, start, plus[0] + 0.22, plus[0] + 0.22], [y, top, top, y + 0.27], color="#222222",
+                    lw=1.3, zorder=1)
+            ax.add_patch(FancyArrowPatch((plus[0] + 0.22, y + 0.45), (plus[0] + 0.22, y + 0.23), arrowstyle="-|>",
+                                         mutation_scale=11, color="#222222", zorder=2))
+        ax.text(-1.25, y + 0.72, label, ha="left", va="bottom", fontsize=10, weight="bold")
+    ax.set_xlim(-1.3, x + 0.8)
+    ax.set_ylim(-1.0, 2.75)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Two Swin blocks: LayerNorm before attention and MLP; the residual path (line above) is never "
+                 "normalised", fontsize=10.5)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------------- receptive field
 #: an input token *reaches* an output token when its footprint exceeds this fraction of the footprint's
 #: largest value. Exactly 0 means no path at all; a pair masked with -100 still leaks about
@@ -183,27 +238,33 @@ def reached_tokens(footprint: torch.Tensor, threshold: float = REACH_THRESHOLD) 
     return footprint > threshold * footprint.max()
 
 
-def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box: int = 1):
-    """Heat map of a footprint relative to its largest value, on a log scale; tokens not reached
-    (:func:`reached_tokens`) grey; window grids; the token as a star (and, if ``box`` > 1, the
-    box x box input tokens under it outlined in green). Returns the image, for a colour bar.
+#: the colour scale of the footprint figures: F / max F on a log scale from this value (darkest) to 1
+#: (lightest), the same in every panel; smaller reached values get the darkest colour
+COLOUR_FLOOR = 1e-8
 
-    The token's own position dominates (the residual path), so the colour scale's upper end is the
-    99th percentile of the reached values and its lower end 1e-5 times that (5 decades); values above
-    or below get the end colours (the colour bar's arrows). The colour map is magma reversed without
-    its palest part, so that even its lowest colour (orange) stands out from white and from the grey
-    of the tokens not reached."""
+
+def _footprint_cmap() -> ListedColormap:
+    """magma (dark = small, light = large) without its blackest part, so that the window lines stay
+    visible on the darkest colour; grey ("bad") for the tokens not reached."""
+    return ListedColormap(plt.get_cmap("magma")(np.linspace(0.12, 1.0, 256))).with_extremes(bad=NOT_REACHED)
+
+
+def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box: int = 1):
+    """Heat map of a footprint relative to its largest value, on a log scale from :data:`COLOUR_FLOOR`
+    (darkest) to 1 (lightest; the largest value, usually the token itself through the residual path);
+    tokens not reached (:func:`reached_tokens`) grey; window grids; the token as a star (and, if
+    ``box`` > 1, the box x box input tokens under it outlined in green). Returns the image, for the
+    colour bar."""
     reached = reached_tokens(footprint).numpy()
     f = (footprint / footprint.max()).numpy()
-    top = np.percentile(f[reached], 99)
-    cmap = ListedColormap(plt.get_cmap("magma_r")(np.linspace(0.2, 1.0, 256))).with_extremes(bad=NOT_REACHED)
-    image = ax.imshow(np.ma.masked_where(~reached, f), cmap=cmap, norm=LogNorm(vmin=top * 1e-5, vmax=top),
+    image = ax.imshow(np.ma.masked_where(~reached, f), cmap=_footprint_cmap(),
+                      norm=LogNorm(vmin=COLOUR_FLOOR, vmax=1.0, clip=True),
                       extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
     for step, offset, color, style in grids:
         for p in np.arange(offset, f.shape[0] + 1, step):
-            ax.axhline(p - 0.5, color=color, lw=0.9, ls=style)
+            ax.axhline(p - 0.5, color=color, lw=1.0, ls=style)
         for p in np.arange(offset, f.shape[1] + 1, step):
-            ax.axvline(p - 0.5, color=color, lw=0.9, ls=style)
+            ax.axvline(p - 0.5, color=color, lw=1.0, ls=style)
     if box > 1:
         r0, c0 = token[0] // box * box, token[1] // box * box
         ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), box, box, fill=False, edgecolor="#00d000", lw=1.5))
@@ -214,10 +275,11 @@ def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box:
     return image
 
 
-def _footprint_colorbar(fig, ax, image) -> None:
-    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, extend="both")
-    bar.ax.tick_params(labelsize=7)
-    bar.set_label("footprint / its largest value (log)", fontsize=7.5)
+def _footprint_colorbar(fig, axes, image) -> None:
+    """One colour bar for all panels (they share the scale)."""
+    bar = fig.colorbar(image, ax=list(np.atleast_1d(axes)), fraction=0.025, pad=0.02, extend="min")
+    bar.ax.tick_params(labelsize=7.5)
+    bar.set_label("footprint / its largest value (log): light = large", fontsize=8)
 
 
 def _footprint_legend(fig, shifted: bool, star: str) -> None:
@@ -228,7 +290,7 @@ def _footprint_legend(fig, shifted: bool, star: str) -> None:
     handles += [Line2D([], [], color="#00d000", marker="*", ms=11, mec="white", ls="none", label=star),
                 Patch(facecolor=NOT_REACHED, edgecolor="#888888",
                       label=f"grey: not reached (footprint <= {REACH_THRESHOLD:.0e} of its largest value)")]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8.5, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5, frameon=False)
 
 
 def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[int] = (1, 2, 4),
@@ -238,15 +300,16 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
 
     Uses :func:`block_stack` and :func:`gradient_footprint` on a random input (same ``seed``).
     Red solid lines: the W-MSA windows; blue dashed: the SW-MSA windows (shifted by s = M // 2);
-    colour: footprint relative to its largest value, log scale over 5 decades (dark = large; colour
-    bar per panel); grey: not reached (:func:`reached_tokens`); star: the output token, at its own
+    colour: footprint relative to its largest value, log scale from :data:`COLOUR_FLOOR` to 1, light =
+    large, one colour bar for all panels; grey: not reached (:func:`reached_tokens`); star: the output
+    token, at its own
     position (input and output maps have the same size). The SW-MSA code rolls the map up-left by s;
     on the original map that is the window grid moved down-right by s, as drawn.
     """
     blocks = block_stack(size, window_size, max(depths), dim, num_heads, seed)
     x = torch.randn(1, size, size, dim, generator=torch.Generator().manual_seed(seed))
     M, s = window_size, window_size // 2
-    fig, axes = plt.subplots(1, len(depths), figsize=(3.9 * len(depths), 4.1))
+    fig, axes = plt.subplots(1, len(depths), figsize=(3.7 * len(depths) + 0.8, 4.4), layout="constrained")
     for ax, depth in zip(np.atleast_1d(axes), depths):
         f = gradient_footprint(blocks[:depth], x, token)
         kinds = " + ".join("SW-MSA" if b.shift_size else "W-MSA" for b in blocks[:depth])
@@ -254,11 +317,10 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
         title = (f"after {depth} block{'s' * (depth > 1)}: {kinds}\n"
                  f"{int(reached_tokens(f).sum())} of {size * size} tokens reached")
         image = _footprint_panel(ax, f, token, [(M, 0, WINDOW, "-"), (M, s, SHIFTED, "--")], title)
-        _footprint_colorbar(fig, ax, image)
+    _footprint_colorbar(fig, axes, image)
     fig.suptitle(f"Where output token {token} gets its information from ({size}x{size} map, M = {M}, s = {s})",
                  fontsize=11)
     _footprint_legend(fig, shifted=True, star=f"output token {token} (row, column)")
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
 
 
@@ -303,7 +365,7 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
     """
     maps = stage_footprints(img_size, patch_size, window_size, embed_dim, depths, position, seed, num_heads)
     side = img_size // patch_size
-    fig, axes = plt.subplots(1, len(maps), figsize=(3.8 * len(maps), 4.1))
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps) + 0.8, 4.4), layout="constrained")
     any_shift = False
     for i, (ax, f) in enumerate(zip(np.atleast_1d(axes), maps)):
         s_i = side >> i
@@ -316,13 +378,12 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
                  f"token {(position[0] >> i, position[1] >> i)}: {int(reached.sum())} patches, "
                  f"{patch_size * int(reached.any(0).sum())} px wide")
         image = _footprint_panel(ax, f, position, grids, title, box=1 << i)
-        _footprint_colorbar(fig, ax, image)
+    _footprint_colorbar(fig, axes, image)
     heads = list(num_heads) if num_heads is not None else [2**i for i in range(len(depths))]
     fig.suptitle(f"Receptive field across stages, on the {side}x{side} patch grid ({patch_size}x{patch_size} px "
                  f"patches) of a small random Swin (C = {embed_dim}, depths {list(depths)}, heads {heads}, "
                  f"M = {window_size})", fontsize=11)
     _footprint_legend(fig, shifted=any_shift, star=f"patch {tuple(position)}; green square: the patches under the token")
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
 
 
