@@ -22,14 +22,6 @@ def test_partition_then_reverse_is_identity(sample):
 
 
 @settings(max_examples=50, deadline=None)
-@given(maps(), st.integers(0, 20))
-def test_roll_back_is_identity(sample, s):
-    x, _ = sample
-    rolled = torch.roll(x, shifts=(-s, -s), dims=(1, 2))
-    assert torch.equal(torch.roll(rolled, shifts=(s, s), dims=(1, 2)), x)
-
-
-@settings(max_examples=50, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.data())
 def test_mask_is_symmetric_with_zero_diagonal(M, nh, nw, data):
     s = data.draw(st.integers(0, M - 1))
