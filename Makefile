@@ -67,6 +67,8 @@ GPU_OUT ?= results/gpu-$(shell date -u +%F)
 gpu-data:
 	mkdir -p gpu_data
 	cp -r $(SHARED_CIFAR)/part1 $(SHARED_CIFAR)/part2 $(SHARED_CIFAR)/part3 $(SHARED_CIFAR)/build.py gpu_data/
+	# the commit the run records (run.json, env.txt): the GPU machine gets the working tree without .git
+	echo "$$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- swin_edu scripts || echo '+local changes')" > gpu_data/commit.txt
 
 gpu-run:
 	bash scripts/gpu_run.sh all $(GPU_OUT)

@@ -30,6 +30,10 @@ PYTHON=${PYTHON:-python3}
 GPU_DATA=${GPU_DATA:-gpu_data}
 export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONUNBUFFERED=1
+# the working tree travels to the GPU machine without .git: `make gpu-data` wrote the commit beside the data
+if [ -z "${SWIN_EDU_GIT_COMMIT:-}" ] && [ -f "$GPU_DATA/commit.txt" ]; then
+  export SWIN_EDU_GIT_COMMIT=$(cat "$GPU_DATA/commit.txt")
+fi
 banner() { echo; echo "===== $(date -u +%FT%TZ) $* ====="; }
 parts() {  # which carried parts are here: the machine keeps them only while it stays warm between calls
   local here=""
@@ -42,7 +46,7 @@ step0() {
   {
     echo "date (UTC): $(date -u +%FT%TZ)"
     echo "host: $(uname -srm), $(nproc) CPU cores"
-    echo "git commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "git commit: $(git rev-parse --short HEAD 2>/dev/null || echo "${SWIN_EDU_GIT_COMMIT:-unknown}")"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "nvidia-smi: not available"
     "$PYTHON" - <<'EOF'
 import importlib, platform, sys

@@ -4,7 +4,7 @@
     python -m swin_edu.bench --config cifar  # one configuration
     python -m swin_edu.bench --smoke         # one tiny iteration (what the test runs)
     python -m swin_edu.bench --profile       # where a training step spends its time, per op
-    python -m swin_edu.bench --json bench.json --time-limit 160   # what scripts/gpu_run.sh runs
+    python -m swin_edu.bench --device cuda --json bench.json --time-limit 120   # what scripts/gpu_run.sh runs
 
 First it checks that the two models give the same logits on the device (float32, TF32 off). Then,
 for each configuration, it measures training throughput (forward + backward + AdamW step, img/s),
@@ -312,21 +312,29 @@ def main(argv=None) -> dict:
         for config in configs:
             batch = args.batch or CONFIGS[config]["batch"][args.device]
             label = f"{config} batch {batch}{' compiled' if compiled else ''}"
-            if args.time_limit is not None and time.perf_counter() - start > args.time_limit:
-                print(f"{label:28s} skipped: past the time limit of {args.time_limit:.0f} s")
-                result["skipped"].append(label)
+            elapsed = time.perf_counter() - start
+            if args.time_limit is not None and elapsed > args.time_limit:
+                why = f"past the time limit: {elapsed:.0f} s of {args.time_limit:.0f} s used before it would start"
+                print(f"{label:28s} skipped: {why}")
+                result["skipped"].append({"row": label, "why": why})
+                _write_json(args.json, result)
                 continue
-            row = dict(config=config, batch=batch, compiled=compiled)
+            # in the file from its start: a row killed by a hard timeout still shows what it reached
+            row = dict(config=config, batch=batch, compiled=compiled, status="started")
+            result["rows"].append(row)
+            _write_json(args.json, result)
             for mode in ("train", "infer"):
                 measured = throughput(config, args.device, mode, compiled, batch, args.iters, args.rounds)
                 row[mode], row[f"{mode}_warmup_s"] = measured["img_s"], measured["warmup_s"]
                 if "memory_mib" in measured:
                     row["memory"] = tuple(measured["memory_mib"])
+                row["status"] = f"{mode} measured"
+                _write_json(args.json, result)
             if "memory" not in row:
                 row["memory"] = tuple(peak_memory(config, i, batch, 1 if args.smoke else 3) for i in (0, 1))
             x, y = fake_batch(config, batch, args.device)
             row["saved"] = tuple(saved_activations_mib(m, x, y) for m in build_pair(config, args.device))
-            result["rows"].append(row)
+            row["status"] = "done"
             _print_row(row)
             _write_json(args.json, result)
     result["seconds"] = time.perf_counter() - start

@@ -105,6 +105,10 @@ def describe_run(run: dict) -> str:
 
 
 def _git_commit() -> str | None:
+    """The repository's commit; where there is no .git (a copied working tree, as on the GPU machine),
+    what SWIN_EDU_GIT_COMMIT says (scripts/gpu_run.sh sets it from gpu_data/commit.txt)."""
+    if os.environ.get("SWIN_EDU_GIT_COMMIT"):
+        return os.environ["SWIN_EDU_GIT_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
                              cwd=Path(__file__).resolve().parent)

@@ -23,9 +23,27 @@ def test_bench_smoke(capsys, tmp_path):
 @pytest.mark.slow
 def test_bench_time_limit_skips_and_still_writes(tmp_path, capsys):
     result = bench.main(["--smoke", "--config", "cifar", "--time-limit", "0", "--json", str(tmp_path / "b.json")])
-    assert result["rows"] == [] and result["skipped"] == ["cifar batch 2"]
+    assert result["rows"] == [] and [s["row"] for s in result["skipped"]] == ["cifar batch 2"]
+    assert "time limit" in result["skipped"][0]["why"]  # why it was skipped, in the file too
     assert "skipped" in capsys.readouterr().out
     assert json.loads((tmp_path / "b.json").read_text())["logits"]["cifar"]["bf16"] is None  # CPU: no bf16
+
+
+def test_a_row_is_in_the_file_from_its_start(tmp_path, monkeypatch):
+    """A hard timeout may kill the bench inside a row: the file must already show the row as started,
+    then each mode as it is measured (it used to be written only after the whole row)."""
+    path = tmp_path / "b.json"
+    seen = []
+
+    def fake_throughput(config, device, mode, compiled, batch, iters, rounds):
+        seen.append([row["status"] for row in json.loads(path.read_text())["rows"]])
+        return {"img_s": ([1.0], [1.0]), "warmup_s": (0.0, 0.0)}
+
+    monkeypatch.setattr(bench, "throughput", fake_throughput)
+    monkeypatch.setattr(bench, "peak_memory", lambda *args: 1.0)
+    bench.main(["--smoke", "--config", "cifar", "--json", str(path)])
+    assert seen == [["started"], ["train measured"]]
+    assert json.loads(path.read_text())["rows"][0]["status"] == "done"
 
 
 def test_logits_difference_is_small():

@@ -36,7 +36,7 @@ def test_step1_runs_the_bench_and_writes_json(tmp_path):
     result = run_step("1", out, BENCH_ARGS="--device cpu --smoke --config cifar --time-limit 0")
     assert "step 1 exit status: 0" in result.stdout, result.stdout[-2000:]
     bench = json.loads((out / "bench.json").read_text())
-    assert bench["logits"]["cifar"]["same_argmax"] and bench["skipped"] == ["cifar batch 2"]
+    assert bench["logits"]["cifar"]["same_argmax"] and [s["row"] for s in bench["skipped"]] == ["cifar batch 2"]
     assert "logits swin_edu - timm" in (out / "bench.log").read_text()
 
 
@@ -44,6 +44,7 @@ def test_step1_runs_the_bench_and_writes_json(tmp_path):
 def test_step2_trains_and_keeps_the_results_small(tmp_path):
     gpu_data = tmp_path / "gpu_data"
     write_fake(gpu_data / "built", n=64)  # as if build.py had run
+    (gpu_data / "commit.txt").write_text("abc1234+local changes\n")  # what `make gpu-data` writes
     out = tmp_path / "out"
     result = run_step("2", out, GPU_DATA=str(gpu_data), TRAIN_ARGS="--recipe tiny --device cpu --epochs 1")
     assert "step 2 exit status: 0" in result.stdout, result.stdout[-3000:]
@@ -51,6 +52,7 @@ def test_step2_trains_and_keeps_the_results_small(tmp_path):
     assert sorted(p.name for p in (gpu_data / "run").iterdir()) == ["checkpoint.pt", "weights.pt"]
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "finished" and run["epochs_done"] == 1 and run["recipe"] == "tiny"
+    assert run["git_commit"] == "abc1234+local changes"  # the GPU machine's copy has no .git
     assert "already built" in (out / "train.log").read_text()
 
 
