@@ -3,7 +3,8 @@
 # one CUDA GPU and a Python that has torch, einops, matplotlib, tqdm and timm (no install, no Jupyter).
 #
 #   bash scripts/gpu_run.sh 0 OUT   # seconds:    environment report                 -> OUT/env.txt
-#   bash scripts/gpu_run.sh 1 OUT   # < 3 min:    swin_edu against timm on CUDA      -> OUT/bench.json, bench.log
+#   bash scripts/gpu_run.sh 1 OUT   # < 4 min:    swin_edu against timm on CUDA      -> OUT/bench.json, bench.log
+#                                   #             + a smoke run of the gpu recipe      -> OUT/smoke/, smoke.log
 #   bash scripts/gpu_run.sh 2 OUT   # < 8 min:    build CIFAR-10, train the gpu recipe -> OUT/history.json,
 #                                   #             run.json, learning_curves.png, train.log
 #   bash scripts/gpu_run.sh all OUT # the three in a row (a machine without the 64 MiB limit)
@@ -18,7 +19,8 @@
 # Steps 1 and 2 ask for --device cuda: without a usable GPU they fail at once, never run on the CPU.
 # Settings (environment): PYTHON (default python3), GPU_DATA, TRAIN_ARGS (extra arguments of
 # swin_edu.train, e.g. "--recipe tiny --device cpu" for the CPU smoke test), BENCH_ARGS (likewise for
-# swin_edu.bench, e.g. "--device cpu --smoke"), BENCH_SECONDS (default 120; the bench is stopped 55 s later), TRAIN_TIMEOUT (default 540 s, a hard stop; the recipe
+# swin_edu.bench, e.g. "--device cpu --smoke"), BENCH_SECONDS (default 90; the bench is stopped 55 s later),
+# SMOKE_IMAGES (default 8192) and SMOKE_SECONDS (default 75) of the smoke run, TRAIN_TIMEOUT (default 540 s, a hard stop; the recipe
 # stops itself before, at its time limit).
 set -u
 STEP=${1:?usage: bash scripts/gpu_run.sh 0|1|2|all OUTDIR}
@@ -76,9 +78,16 @@ step1() {
   parts
   # rows that would start after BENCH_SECONDS are skipped; the hard stop keeps the step under 3 minutes
   # --device cuda: without a usable GPU the step fails at once instead of measuring the CPU
-  timeout $((${BENCH_SECONDS:-120} + 55)) "$PYTHON" -m swin_edu.bench --device cuda --json "$OUT/bench.json" \
-    --time-limit "${BENCH_SECONDS:-120}" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
+  timeout $((${BENCH_SECONDS:-90} + 55)) "$PYTHON" -m swin_edu.bench --device cuda --json "$OUT/bench.json" \
+    --time-limit "${BENCH_SECONDS:-90}" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
   echo "step 1 exit status: ${PIPESTATUS[0]}"
+  # a CUDA smoke run of the gpu recipe on random images (batch 512, compiled): step 2 then starts from
+  # a path known to work and a warm compilation cache; a failure here shows before the long call
+  banner "step 1b: smoke run of the gpu recipe on ${SMOKE_IMAGES:-8192} random images"
+  TQDM_MININTERVAL=10 timeout "$((${SMOKE_SECONDS:-75} + 30))" "$PYTHON" -m swin_edu.train --recipe gpu --device cuda \
+    --synthetic "${SMOKE_IMAGES:-8192}" --epochs 3 --time-limit "${SMOKE_SECONDS:-75}" --out "$OUT/smoke" \
+    --weights-dir "$GPU_DATA/smoke" ${TRAIN_ARGS:-} 2>&1 | tee "$OUT/smoke.log"
+  echo "step 1b exit status: ${PIPESTATUS[0]}"
 }
 
 build_data() {

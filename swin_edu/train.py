@@ -88,7 +88,7 @@ def recorded_runs(root: str | os.PathLike = RESULTS, device_type: str = "cuda") 
     for path in Path(root).glob("**/run.json"):
         if (path.parent / "history.json").is_file():
             run = json.loads(path.read_text())
-            if run.get("device_type") == device_type:
+            if run.get("device_type") == device_type and not run.get("synthetic"):  # smoke runs are no result
                 runs.append((run, json.loads((path.parent / "history.json").read_text())))
     return sorted(runs, key=lambda r: r[0]["date"])
 
@@ -125,7 +125,7 @@ def _write_json(path: Path, obj: dict) -> None:
 
 def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: str | os.PathLike | None = None,
         device: str | torch.device | None = None, weights_dir: str | os.PathLike | None = None,
-        resume: bool = False, seed: int = 0, progress: bool = True) -> dict:
+        resume: bool = False, seed: int = 0, progress: bool = True, synthetic: int | None = None) -> dict:
     """Train ``recipe`` on CIFAR-10 and write the output folder ``out`` (see the module docstring).
 
     Args:
@@ -138,6 +138,8 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
         resume: continue from the checkpoint if it exists.
         seed: of the model's initialisation, the shuffling and the augmentation.
         progress: tqdm bars.
+        synthetic: train on this many random images (and test on 1,000) instead of CIFAR-10: a smoke
+            test of the device path (compilation, autocast, speed) whose accuracy means nothing.
 
     Returns:
         the content of run.json.
@@ -154,9 +156,14 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
         folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
 
-    train_x, train_y = load_cifar10("train", data)
-    test_x, test_y = load_cifar10("test", data)
-    n = recipe.train_images or len(train_y)
+    if synthetic:
+        g = torch.Generator().manual_seed(seed)
+        train_x, test_x = (torch.randint(0, 256, (k, 3, 32, 32), generator=g, dtype=torch.uint8) for k in (synthetic, 1000))
+        train_y, test_y = (torch.randint(0, 10, (k,), generator=g) for k in (synthetic, 1000))
+    else:
+        train_x, train_y = load_cifar10("train", data)
+        test_x, test_y = load_cifar10("test", data)
+    n = min(recipe.train_images or len(train_y), len(train_y))
     train_loader = DeviceLoader(train_x[:n], train_y[:n], recipe.batch_size, train=True, augment=recipe.augment,
                                 device=device, seed=seed)
     test_loader = DeviceLoader(test_x, test_y, 500, train=False, device=device)
@@ -170,7 +177,8 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
         "git_commit": _git_commit(), "command": " ".join(sys.argv),
         "parameters": sum(p.numel() for p in model.parameters()), "macs_per_image": model.flops(),
         "train_images": n, "test_images": len(test_y), "test_set": test_set_name(len(test_y)),
-        "data_folder": str(data_dir(data)), "seconds": {"data": data_seconds},
+        "data_folder": "random images" if synthetic else str(data_dir(data)), "synthetic": bool(synthetic),
+        "seconds": {"data": data_seconds},
     }
 
     def record(history: dict, epochs: int) -> None:
@@ -233,6 +241,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--weights-dir", metavar="DIR", help="folder for checkpoint.pt and weights.pt (default: the --out folder)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the weights folder")
     p.add_argument("--seed", type=int, default=0, help="of the initialisation, the shuffling and the augmentation")
+    p.add_argument("--synthetic", type=int, metavar="N", help="train on N random images instead of CIFAR-10: a smoke "
+                                                              "test of the device path (its accuracy means nothing)")
     args = p.parse_args(argv)
 
     name = args.recipe or ("gpu" if torch.cuda.is_available() else "cpu")
@@ -249,7 +259,7 @@ def main(argv: list[str] | None = None) -> dict:
     recipe = dataclasses.replace(RECIPES[name], **overrides)
     try:
         return run(recipe, args.out, name=name, data=args.data, device=args.device, weights_dir=args.weights_dir,
-                   resume=args.resume, seed=args.seed)
+                   resume=args.resume, seed=args.seed, synthetic=args.synthetic)
     except (FileNotFoundError, RuntimeError, ValueError) as err:
         if isinstance(err, RuntimeError) and "download failed" not in str(err):
             raise

@@ -33,8 +33,15 @@ def test_step0_reports_the_environment(tmp_path):
 def test_step1_runs_the_bench_and_writes_json(tmp_path):
     """The logits check, then every measurement skipped by a time limit of 0 (tests/test_bench.py runs them)."""
     out = tmp_path / "out"
-    result = run_step("1", out, BENCH_ARGS="--device cpu --smoke --config cifar --time-limit 0")
+    result = run_step("1", out, BENCH_ARGS="--device cpu --smoke --config cifar --time-limit 0",
+                      TRAIN_ARGS="--device cpu --recipe tiny --epochs 1", SMOKE_IMAGES="64", GPU_DATA=str(tmp_path / "g"))
     assert "step 1 exit status: 0" in result.stdout, result.stdout[-2000:]
+    # the smoke run of step 1b: random images, recorded as synthetic, never taken for a result
+    assert "step 1b exit status: 0" in result.stdout, result.stdout[-2000:]
+    smoke = json.loads((out / "smoke" / "run.json").read_text())
+    assert smoke["synthetic"] and smoke["train_images"] == 64 and smoke["status"] == "finished"
+    from swin_edu.train import recorded_runs
+    assert recorded_runs(out, device_type="cpu") == []
     bench = json.loads((out / "bench.json").read_text())
     assert bench["logits"]["cifar"]["same_argmax"] and [s["row"] for s in bench["skipped"]] == ["cifar batch 2"]
     assert "logits swin_edu - timm" in (out / "bench.log").read_text()
