@@ -1,6 +1,7 @@
 """Notebook 03's claims for every map, window and token, not only the notebook's example:
 W-MSA is global attention restricted to windows, a token changes only the outputs of its own window,
-and the cost formulas are what PyTorch's FLOP counter records (so the W-MSA cost is linear in HW)."""
+the cost formulas are what PyTorch's FLOP counter records (so the W-MSA cost is linear in HW), and the
+untrained weights of section 4 stay of the order of 1/N, mostly in vertical stripes."""
 import pytest
 import torch
 from einops import rearrange
@@ -122,3 +123,27 @@ def test_counted_wmsa_cost_is_linear_in_the_number_of_tokens(H, W, C, nH, M):
         msa_k, wmsa_k = counted(k)
         assert wmsa_k == k**2 * wmsa_1                          # k^2 times the tokens, k^2 times the cost
         assert k**2 * msa_1 < msa_k < k**4 * msa_1              # MSA: between linear and quadratic growth
+
+
+# (H, W, C, M, nH): the notebook's two examples, non-square maps, other C, M and heads
+UNTRAINED = [(56, 56, 96, 7, 3), (12, 12, 96, 4, 2), (28, 28, 96, 7, 3), (16, 24, 48, 4, 4), (14, 14, 32, 7, 2),
+             (8, 8, 16, 4, 1)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("H, W, C, M, nH", UNTRAINED)
+def test_untrained_weights_stay_near_uniform_in_vertical_stripes(H, W, C, M, nH, seed):
+    """Section 4 on the photo's tokens: untrained, every weight is of the order of 1/N (within a factor 4),
+    and the pattern is usually vertical stripes: in most windows and heads, most of the variance of the
+    weights is in the keys' column means (a key weighed more or less by almost every query)."""
+    from swin_edu.plotting import sample_image
+
+    torch.manual_seed(seed)
+    N = M * M
+    img = sample_image(4 * max(H, W))[:, :4 * H, :4 * W]
+    embed, attn = se.PatchEmbed(patch_size=4, in_chans=3, embed_dim=C), se.WindowAttention(C, nH, M)
+    with torch.no_grad():
+        weights = attn.attention_weights(se.window_partition(embed(img[None]), M).flatten(1, 2))  # [nW, nH, N, N]
+    assert 1 / (4 * N) < weights.min() and weights.max() < 4 / N
+    column_share = weights.mean(dim=-2).var(dim=-1) / weights.flatten(-2).var(dim=-1)  # [nW, nH]
+    assert column_share.median() > 0.5, column_share

@@ -57,7 +57,7 @@ def test_partition_title_gives_the_output_shape(H, W, M):
     title = fig.subfigs[1]._suptitle.get_text()
     nW = (H // M) * (W // M)
     assert title == (f"window_partition -> [B·nW, M, M, C]\n= [{nW}, {M}, {M}, 1] (B = C = 1)\n"
-                     "(windows of image b at b*nW + w)")
+                     "(window k of image b at b·nW + k)")
     plt.close(fig)
 
 
@@ -109,6 +109,8 @@ def test_window_ids_highlight_frames_one_window():
     fig = plot_window_ids(8, 12, 4, highlight=5)
     frames = [p for p in fig.axes[0].patches if p.get_edgecolor() == matplotlib.colors.to_rgba("red")]
     assert len(frames) == 1 and frames[0].get_xy() == (8, 4) and frames[0].get_width() == 4
+    # thicker than the window grid (lw 1.5) and haloed in white, so that it stands out from yellow lines
+    assert frames[0].get_linewidth() > 1.5 and frames[0].get_path_effects()
     assert "window 5 framed in red" in fig.axes[0].get_title()
     plt.close(fig)
     with pytest.raises(ValueError, match=r"highlight must be a window id in \[0, 5\]"):

@@ -21,6 +21,8 @@ __all__ = ["sample_image", "zoom_box", "plot_embedding_idea", "plot_patch_grid",
 #: x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]
 SUBGRID_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
 _SUBGRID_OFFSETS = ((0, 0), (1, 0), (0, 1), (1, 1))  # (row, column) offset of each piece
+#: the 2x2 blocks of plot_merging_idea, in a chequerboard: greys, so that no colour means a piece there
+_BLOCK_GREYS = ("#cfcfcf", "#ebebeb")
 
 
 def sample_image(size: int = 224) -> torch.Tensor:
@@ -90,7 +92,7 @@ def plot_embedding_idea(image: torch.Tensor, patch_size: int = 4, embed_dim: int
         token: (row, column) of the patch followed on the right, in patch units.
 
     Left: the image with its grid of P x P patches, ``token``'s patch outlined in yellow. Right: that
-    patch, its P*P*3 numbers in (p1 p2 c) order (each drawn in its own colour channel), and the token
+    patch, its P*P*3 numbers in (p1 p2 rgb) order (each drawn in its own colour channel), and the token
     of C numbers that one Linear(P*P*3, C), shared by all patches, makes of them (drawn empty: the
     figure shows shapes, not values).
     """
@@ -113,7 +115,7 @@ def plot_embedding_idea(image: torch.Tensor, patch_size: int = 4, embed_dim: int
     ax_img.set_title(f"{S_h}x{S_w} image: {H}x{W} = {H * W} patches of {P}x{P} pixels", fontsize=10)
 
     patch = image[:, pr * P:(pr + 1) * P, pc * P:(pc + 1) * P]                  # [3, P, P]
-    values = rearrange(patch, "c p1 p2 -> (p1 p2 c)")                           # [3*P*P]
+    values = rearrange(patch, "rgb p1 p2 -> (p1 p2 rgb)")                       # [3*P*P]
     column = torch.zeros(D, 3)
     column[torch.arange(D), torch.arange(D) % 3] = values                       # value v of channel c -> colour
     ax_flow.set_xlim(0, 10.5)
@@ -158,7 +160,7 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, 
 
     Panels: the image with its P x P grid; a zoom on ``zoom_patches`` x ``zoom_patches`` patches
     (its title and tick labels give its pixel rows and columns); the highlighted patch as P x P
-    pixels; its P*P*3 values in the order of ``rearrange(img, 'c (h p1) (w p2) -> h w (p1 p2 c)')``.
+    pixels; its P*P*3 values in the order of ``rearrange(img, 'rgb (h p1) (w p2) -> h w (p1 p2 rgb)')``.
     """
     if image.dim() != 3 or image.shape[0] != 3:
         raise ValueError(f"expected an RGB image of shape [3, H, W], got {tuple(image.shape)}")
@@ -196,7 +198,7 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, 
     ax_patch.set_title(f"token ({pr}, {pc}): rows {pr * P}..{pr * P + P - 1}, columns {pc * P}..{pc * P + P - 1}\n"
                        f"{P}x{P} pixels x 3 colours, numbered row by row", fontsize=10)
 
-    values = rearrange(patch, "c p1 p2 -> (p1 p2 c)")  # [P*P*3]
+    values = rearrange(patch, "rgb p1 p2 -> (p1 p2 rgb)")  # [P*P*3]
     rgb = ("#d62728", "#2ca02c", "#1f77b4")
     bars = ax_vals.bar(range(3 * P * P), values.numpy(), color=list(rgb) * (P * P), width=0.8)
     for k in range(1, P * P):
@@ -206,7 +208,7 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, 
     ax_vals.set_xticks(range(1, 3 * P * P, 3), [f"pixel {k}" for k in range(P * P)], fontsize=7)
     ax_vals.set_ylabel("value (0..1)")
     ax_vals.legend(bars[:3], ("red", "green", "blue"), ncol=3, fontsize=8, loc="upper right")
-    ax_vals.set_title(f"the token's {3 * P * P} values, ordered (p1 p2 c): pixel 0 R G B, pixel 1 R G B, ...",
+    ax_vals.set_title(f"the token's {3 * P * P} values, ordered (p1 p2 rgb): pixel 0 R G B, pixel 1 R G B, ...",
                       fontsize=10)
     fig.tight_layout()
     return fig
@@ -232,16 +234,16 @@ def _token_grid(ax, H: int, W: int, pieces: bool) -> None:
 def plot_merging_idea(H: int = 4, W: int = 4) -> Figure:
     """Notebook 02 at a glance: every 2x2 block of tokens becomes one token.
 
-    Left: a numbered [H, W] map of tokens, one light colour per 2x2 block. Right: the merged
-    [H/2, W/2] map drawn over the same area, each merged token listing the four tokens of its block
-    where they sat (top left, top right / bottom left, bottom right); its channels are 4C after the
-    concatenation and 2C after LayerNorm and Linear(4C, 2C).
+    Left: a numbered [H, W] map of tokens, the 2x2 blocks outlined and shaded in two greys like a
+    chequerboard (no hues: in :func:`plot_patch_merging` colours name the four pieces x0..x3). Right:
+    the merged [H/2, W/2] map drawn over the same area, each merged token listing the four tokens of its
+    block where they sat: the figure shows WHICH tokens merge, not the order of their channels (that is
+    x0, x1, x2, x3); its channels are 4C after the concatenation and 2C after LayerNorm and Linear(4C, 2C).
     """
     if H < 2 or W < 2 or H % 2 or W % 2:
         raise ValueError(f"patch merging needs even H and W, got {H}x{W}")
     tokens = torch.arange(H * W).view(H, W)
-    palette = plt.get_cmap("Pastel1").colors + plt.get_cmap("Pastel2").colors
-    block_color = lambda i, j: palette[(i * (W // 2) + j) % len(palette)]  # noqa: E731  block (i, j)
+    block_color = lambda i, j: _BLOCK_GREYS[(i + j) % 2]  # noqa: E731  block (i, j): a chequerboard of greys
     fig, (ax_in, ax_mid, ax_out) = plt.subplots(1, 3, figsize=(11, 4.2), gridspec_kw={"width_ratios": (1, 0.5, 1)})
     small = H > 6 or W > 8
     for i in range(H):
@@ -261,7 +263,8 @@ def plot_merging_idea(H: int = 4, W: int = 4) -> Figure:
         ax.set_aspect("equal")
         ax.axis("off")
     ax_in.set_title(f"[H, W, C] = [{H}, {W}, C]\n{H * W} tokens, C channels each", fontsize=10)
-    ax_out.set_title(f"[H/2, W/2, 2C] = [{H // 2}, {W // 2}, 2C]\n{H * W // 4} tokens, one per 2x2 block", fontsize=10)
+    ax_out.set_title(f"[H/2, W/2, 2C] = [{H // 2}, {W // 2}, 2C]\n{H * W // 4} tokens, one per 2x2 block\n"
+                     "(which tokens merge, not their channel order)", fontsize=10)
     ax_mid.axis("off")
     ax_mid.annotate("", xy=(1, 0.5), xytext=(0, 0.5), xycoords="axes fraction",
                     arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))

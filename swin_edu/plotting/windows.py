@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 from einops import rearrange
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -94,7 +95,7 @@ def plot_window_partition(H: int = 8, W: int = 8, M: int = 4) -> Figure:
         axk.add_patch(Rectangle((0, 0), M, M, fill=False, ec="black", lw=2))
         axk.set_title(f"windows[{k}]", fontsize=8, pad=2)
     right.suptitle(f"window_partition -> [B·nW, M, M, C]\n= [{nh * nw}, {M}, {M}, 1] (B = C = 1)\n"
-                   "(windows of image b at b*nW + w)", fontsize=10)
+                   "(window k of image b at b·nW + k)", fontsize=10)
     return fig
 
 
@@ -102,7 +103,7 @@ def plot_window_ids(H: int = 56, W: int = 56, M: int = 7, image: torch.Tensor | 
                     highlight: int | None = None) -> Figure:
     """The window grid of an [H, W] map with every window's id (its index in ``window_partition``),
     over ``image`` ([3, S, S], e.g. the photo the map was computed from) when given; the window
-    ``highlight`` (an id) framed in red."""
+    ``highlight`` (an id) framed in red, with a white halo that sets it off from the yellow grid lines."""
     check_window(H, W, M)
     nh, nw = H // M, W // M
     fig, ax = plt.subplots(figsize=(4.8, 4.8))
@@ -120,8 +121,9 @@ def plot_window_ids(H: int = 56, W: int = 56, M: int = 7, image: torch.Tensor | 
     if highlight is not None:
         if not 0 <= highlight < nh * nw:
             raise ValueError(f"highlight must be a window id in [0, {nh * nw - 1}], got {highlight}")
-        ax.add_patch(Rectangle((highlight % nw * M, highlight // nw * M), M, M, fill=False, ec="red", lw=3,
-                               clip_on=False))
+        ax.add_patch(Rectangle((highlight % nw * M, highlight // nw * M), M, M, fill=False, ec="red", lw=3.5,
+                               clip_on=False, zorder=3,  # a white halo sets it off from the yellow grid
+                               path_effects=[patheffects.withStroke(linewidth=7, foreground="white")]))
         title += f"\nwindow {highlight} framed in red"
     _frame(ax, H, W)
     ax.set_title(title)
