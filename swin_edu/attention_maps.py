@@ -113,11 +113,11 @@ def attention_map(model: SwinTransformer, images: torch.Tensor, stage: int, bloc
 def relative_position_bias_image(attn) -> torch.Tensor:
     """A head's learned relative position bias as an image: [(2M-1)^2, nH] table -> [nH, 2M-1, 2M-1].
 
-    Entry [h, M-1 + dy, M-1 + dx] is the bias head h adds to the logit of a key that lies
-    (dy, dx) tokens from the query (dy down, dx right); the centre [M-1, M-1] is the query itself.
-    (The table is indexed by query minus key, so the image is the table flipped in both axes.)
+    Entry [h, M-1 + dy, M-1 + dx] is the bias head h adds to the logit of a key at relative position
+    (dy, dx) = query - key (rows, columns), the convention of the table itself (notebook 05): the centre
+    [M-1, M-1] is the query itself, and dy = +1 is a key one row *above* the query. The image stays on
+    the table's device (call ``.cpu()`` before numpy or plotting).
     """
     M = attn.window_size
-    table = attn.relative_position_bias_table.detach()
-    by_query_minus_key = rearrange(table, "(dy dx) h -> h dy dx", dy=2 * M - 1)
-    return by_query_minus_key.flip(-2, -1).cpu()
+    table = attn.relative_position_bias_table.detach()  # row (dy + M-1) * (2M-1) + (dx + M-1)
+    return rearrange(table, "(dy dx) h -> h dy dx", dy=2 * M - 1).clone()

@@ -46,8 +46,8 @@ def reference_map(model, images, stage, block, q):
         allowed = ((shifted_window(ky, H, M, s) == shifted_window(q[0], H, M, s))
                    & (shifted_window(kx, W, M, s) == shifted_window(q[1], W, M, s))
                    & (regions == regions[q]))
-        # offsets key minus query; clamped where not allowed (those logits are masked anyway)
-        dy, dx = (ky - q[0]).clamp(-(M - 1), M - 1), (kx - q[1]).clamp(-(M - 1), M - 1)
+        # relative positions query minus key; clamped where not allowed (those logits are masked anyway)
+        dy, dx = (q[0] - ky).clamp(-(M - 1), M - 1), (q[1] - kx).clamp(-(M - 1), M - 1)
         bias = relative_position_bias_image(attn)[:, M - 1 + dy, M - 1 + dx]  # [nH, H, W]
         logits = (logits + bias).masked_fill(~allowed, float("-inf"))
         return logits.flatten(2).softmax(-1).view(B, nH, H, W), allowed
@@ -108,16 +108,22 @@ def test_last_stage_one_window(setup):
 
 
 def test_relative_position_bias_image(setup):
+    """The image is indexed by Δ = query - key (the series' convention), for every token pair."""
     model, _ = setup
     attn = model.layers[0].blocks[0].attn
     img = relative_position_bias_image(attn)  # [nH, 7, 7]
     assert img.shape == (2, 7, 7)
     bias = attn.relative_position_bias().detach()  # [nH, N, N], query i, key j
     M = 4
-    for i, j in [(0, 0), (0, 15), (5, 6), (10, 1)]:
-        dy = j // M - i // M  # key minus query
-        dx = j % M - i % M
+    for i, j in itertools.product(range(M * M), repeat=2):
+        dy = i // M - j // M  # query minus key
+        dx = i % M - j % M
         torch.testing.assert_close(img[:, M - 1 + dy, M - 1 + dx], bias[:, i, j])
+    # a key one row above the query (Δy = +1) is the pixel one row below the centre
+    i, j = 1 * M + 1, 0 * M + 1  # query (1, 1), key (0, 1)
+    torch.testing.assert_close(img[:, M, M - 1], bias[:, i, j])
+    img[:] = 0  # a copy: drawing on it leaves the model alone
+    assert attn.relative_position_bias_table.abs().sum() > 0
 
 
 @pytest.mark.parametrize("stage, block, message", [

@@ -24,8 +24,8 @@ from ._core import Case, Exercise, Mistake, Result, grid_side_by_side
 __all__ = ["check_warmup_cosine", "check_crop_flip"]
 
 NOTEBOOK = "07_train_cifar10"
-SCHEDULE_SECTION = "4. Model, parameter groups, learning-rate schedule"
-CROP_SECTION = "3. Augmentation on the device, without a loop over images"
+SCHEDULE_SECTION = "4. Parameter groups and the learning-rate schedule"
+CROP_SECTION = "3. Augmentation on the device"
 
 
 class _Wrapped:

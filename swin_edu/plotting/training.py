@@ -1,7 +1,9 @@
-"""Figures of notebook 07 (training on CIFAR-10): augmentation, learning-rate schedule, learning
-curves, confusion matrix, predictions, attention maps placed on the image, and the learned
-relative position biases.
+"""Figures of notebook 07 (training on CIFAR-10): the token grid and windows on an image,
+augmentation, learning-rate schedule, learning curves, confusion matrix, predictions, attention maps
+placed on the image, and the learned relative position biases.
 
+Heat maps follow the series' convention: light = large (``magma``, ``viridis``, never reversed), grey =
+not reached / masked. Tensors may live on any device: every function copies what it draws to the CPU.
 All but the schedule need the data set or a trained model; none is registered in ``FIGURES`` (the
 README does not show them).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import matplotlib.colors as mcolors
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -18,13 +21,67 @@ from matplotlib.patches import Rectangle
 
 from ..training import warmup_cosine
 
-__all__ = ["plot_augmentations", "plot_lr_schedule", "plot_learning_curves", "plot_confusion_matrix", "plot_predictions", "plot_attention_maps",
-           "plot_learned_bias", "plot_run_comparison"]
+__all__ = ["plot_token_windows", "plot_augmentations", "plot_lr_schedule", "plot_learning_curves", "plot_confusion_matrix",
+           "plot_predictions", "plot_attention_maps", "plot_learned_bias", "plot_run_comparison"]
 
 
 def _to_hwc(image: torch.Tensor) -> np.ndarray:
-    """uint8 [3, H, W] -> numpy [H, W, 3] for imshow."""
-    return image.permute(1, 2, 0).cpu().numpy()
+    """uint8 [3, H, W] (any device) -> numpy [H, W, 3] for imshow."""
+    return image.detach().permute(1, 2, 0).cpu().numpy()
+
+
+#: colour of "not reached / masked" in every heat map of the series (drawn half transparent over an image)
+MASKED = "0.6"
+
+
+def plot_token_windows(image: torch.Tensor, tokens: tuple[int, int], M: int, s: int, pixel: tuple[int, int],
+                       title: str | None = None) -> Figure:
+    """One image with the token grid of a stage and the two windows of one query token.
+
+    Args:
+        image: uint8 [3, S_h, S_w].
+        tokens: (H, W), the stage's token grid; a token covers S_h / H x S_w / W pixels.
+        M, s: window side and shift (in tokens) of the stage's blocks.
+        pixel: the query pixel (y, x), marked with a white star; its token is outlined in white.
+        title: figure title (default: the grid and window sizes).
+
+    The query's window in the W-MSA block (solid white) and in the SW-MSA block (dashed cyan): the
+    window shifted by s tokens down and right, clipped to the image where it wraps around (the mask
+    keeps the query to that part).
+    """
+    H, W = tokens
+    sy, sx = image.shape[-2] // H, image.shape[-1] // W
+    qy, qx = pixel[0] // sy, pixel[1] // sx
+    if not (0 <= qy < H and 0 <= qx < W):
+        raise ValueError(f"pixel {tuple(pixel)} is outside the {image.shape[-2]}x{image.shape[-1]} image")
+    fig, ax = plt.subplots(figsize=(4.2, 4.6))
+    ax.imshow(_to_hwc(image))
+    for y in range(1, H):
+        ax.axhline(y * sy - 0.5, color="0.85", linewidth=0.5, alpha=0.7)
+    for x in range(1, W):
+        ax.axvline(x * sx - 0.5, color="0.85", linewidth=0.5, alpha=0.7)
+
+    def box(y0, x0, h, w, **style):  # (y0, x0, h, w) in tokens -> a rectangle in pixels
+        y1, x1 = min(y0 + h, H), min(x0 + w, W)
+        y0, x0 = max(y0, 0), max(x0, 0)
+        return Rectangle((x0 * sx - 0.5, y0 * sy - 0.5), (x1 - x0) * sx, (y1 - y0) * sy, fill=False, **style)
+
+    regular = box(qy // M * M, qx // M * M, M, M, edgecolor="white", linewidth=2.5,
+                  label="its window in block 1 (W-MSA)")
+    shifted = box((qy - s) // M * M + s, (qx - s) // M * M + s, M, M, edgecolor="cyan", linewidth=2.5,
+                  linestyle="--", label=f"its shifted window in block 2 (SW-MSA, s = {s})")
+    query = box(qy, qx, 1, 1, edgecolor="white", linewidth=1.2, label=f"the query token ({qy}, {qx})")
+    for patch in (regular, shifted, query):
+        ax.add_patch(patch)
+    ax.plot(pixel[1], pixel[0], "*", color="white", markersize=11, markeredgecolor="black",
+            label=f"query pixel {tuple(pixel)}")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or f"{H}x{W} tokens of {sy}x{sx} pixels, windows of {M}x{M} tokens", fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7.5, ncol=2, facecolor="0.45",
+              labelcolor="white", framealpha=1, edgecolor="0.45")
+    fig.tight_layout()
+    return fig
 
 
 def plot_augmentations(originals: torch.Tensor, augmented: torch.Tensor,
@@ -103,16 +160,17 @@ def plot_run_comparison(runs: dict[str, dict[str, Sequence[float]]]) -> Figure:
 
 
 def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str]) -> Figure:
-    """A [K, K] count matrix (rows: true class, columns: predicted class), each row as a fraction."""
-    counts = matrix.double()
+    """A [K, K] count matrix (rows: true class, columns: predicted class), each row as a fraction, in
+    ``viridis`` (light = large)."""
+    counts = matrix.detach().cpu().double()
     rates = (counts / counts.sum(1, keepdim=True).clamp(min=1)).numpy()
     fig, ax = plt.subplots(figsize=(5.6, 4.8))
-    im = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    im = ax.imshow(rates, cmap="viridis", vmin=0, vmax=1)  # light = large
     K = len(classes)
     for i in range(K):
         for j in range(K):
             ax.text(j, i, f"{rates[i, j]:.2f}".lstrip("0") if rates[i, j] < 1 else "1", ha="center", va="center",
-                    fontsize=6.5, color="white" if rates[i, j] > 0.5 else "black")
+                    fontsize=6.5, color="black" if rates[i, j] > 0.5 else "white")
     ax.set_xticks(range(K), classes, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(K), classes, fontsize=8)
     ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (rows sum to 1)")
@@ -149,17 +207,19 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     """Each head's attention of one query, overlaid on the image.
 
     Args:
-        image: uint8 [3, S, S].
-        maps: [nH, h, w] from :func:`swin_edu.attention_maps.attention_map` (one image), in image order.
+        image: uint8 [3, S, S] (any device).
+        maps: [nH, h, w] from :func:`swin_edu.attention_maps.attention_map` (one image), in image order,
+            on any device.
         pixel: the query pixel (y, x), marked with a white star; its token is outlined in white.
         title: figure title (e.g. which block).
 
     The map is drawn at token resolution (nearest, so the window edges stay sharp) in ``magma``:
-    light = large weight, dark = small (notebook 06's footprint maps use the opposite, dark = large),
-    with a colour bar per head (0 to that head's largest weight). The tokens that receive attention
-    (weight > ``VISIBLE`` = 1e-30 in any head) are outlined in cyan: the window as the block really sees
-    it. A legend below the panels names the star and the two kinds of outline.
+    light = large weight, dark = small, with a colour bar per head (0 to that head's largest weight).
+    Tokens that receive no attention (weight <= ``VISIBLE`` = 1e-30: outside the window, or masked) are
+    grey. The tokens that receive attention in any head are outlined in cyan: the window as the block
+    really sees it. A legend below the panels names the star, the outlines and the grey.
     """
+    maps = maps.detach().float().cpu()
     nH, h, w = maps.shape
     S = image.shape[-1]
     stride = S // h
@@ -169,10 +229,11 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     axes[0].set_title("image", fontsize=9)
     visible = (maps > VISIBLE).any(0)  # masked pairs get ~1e-44 (exp(-100)), not exactly 0
     ys, xs = visible.nonzero(as_tuple=True)
+    cmap = plt.get_cmap("magma").with_extremes(bad=mcolors.to_rgba(MASKED, 0.6))  # grey: no attention, image shows through
     for head, ax in enumerate(axes[1:]):
         ax.imshow(_to_hwc(image), alpha=0.5)
-        values = maps[head].cpu().numpy()
-        im = ax.imshow(np.ma.masked_less_equal(values, VISIBLE), cmap="magma", alpha=0.85, vmin=0, vmax=values.max(),
+        values = maps[head].numpy()
+        im = ax.imshow(np.ma.masked_less_equal(values, VISIBLE), cmap=cmap, alpha=0.85, vmin=0, vmax=values.max(),
                        extent=(-0.5, S - 0.5, S - 0.5, -0.5), interpolation="nearest")
         bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
         bar.ax.tick_params(labelsize=7)
@@ -195,8 +256,9 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
                Rectangle((0, 0), 1, 1, fill=False, edgecolor="white", linewidth=1.8,
                          label=f"its token ({qy}, {qx}), the query"),
                Rectangle((0, 0), 1, 1, fill=False, edgecolor="cyan", linewidth=1.2,
-                         label=f"tokens that receive attention (> {VISIBLE:g})")]
-    legend = fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7.5, facecolor="0.45",
+                         label=f"tokens that receive attention (> {VISIBLE:g})"),
+               Rectangle((0, 0), 1, 1, facecolor=MASKED, edgecolor="none", label="grey: no attention (masked or outside)")]
+    legend = fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7.5, facecolor="0.45",
                         labelcolor="white", framealpha=1)
     legend.get_frame().set_edgecolor("0.45")
     fig.suptitle(title, fontsize=10)
@@ -206,23 +268,24 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
 
 def plot_learned_bias(bias: torch.Tensor, title: str) -> Figure:
     """Each head's (2M-1)x(2M-1) bias image (from
-    :func:`swin_edu.attention_maps.relative_position_bias_image`): the centre is the query itself,
-    a pixel (dy, dx) from the centre is the bias for a key dy rows down and dx columns right. One
-    symmetric colour scale for all heads (white = 0), so that the heads can be compared."""
+    :func:`swin_edu.attention_maps.relative_position_bias_image`, any device), indexed by the relative
+    position Δ = query - key: the centre (marked +) is Δ = 0, the query itself; the pixel at (Δy, Δx) from
+    the centre is the bias for a key Δy rows above and Δx columns left of the query. ``viridis``, light =
+    large, one colour scale for all heads (so that the heads can be compared)."""
+    bias = bias.detach().float().cpu()
     nH, size, _ = bias.shape
     M = (size + 1) // 2
     fig, axes = plt.subplots(1, nH, figsize=(2.4 * nH, 2.6), squeeze=False)
     ticks = [0, M - 1, size - 1]
-    limit = bias.abs().max().item()
+    low, high = bias.min().item(), bias.max().item()
     for head, ax in enumerate(axes[0]):
-        values = bias[head].cpu().numpy()
-        im = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.plot(M - 1, M - 1, "+", color="black", markersize=8)
+        im = ax.imshow(bias[head].numpy(), cmap="viridis", vmin=low, vmax=high)
+        ax.plot(M - 1, M - 1, "+", color="red", markersize=8)
         ax.set_xticks(ticks, [-(M - 1), 0, M - 1])
         ax.set_yticks(ticks, [-(M - 1), 0, M - 1])
-        ax.set(xlabel="dx (key - query)", title=f"head {head}")
+        ax.set(xlabel="Δx = query - key", title=f"head {head}")
         if head == 0:
-            ax.set_ylabel("dy (key - query)")
+            ax.set_ylabel("Δy = query - key")
         bar = fig.colorbar(im, ax=ax, fraction=0.046)  # the same scale on every head
         bar.set_label("bias added to the logit", fontsize=8)
     fig.suptitle(title, fontsize=10)
