@@ -20,6 +20,7 @@ ALTERNATIVES: dict[str, dict] = {
     "04_shifted_windows": {"H": 12, "W": 16, "M": 4, "query": [5, 9]},
     "05_relative_position_bias": {"M": 5, "nH": 2, "query": [3, 1], "key": [1, 2]},
     "06_whole_swin": {"size": 16, "M": 4, "img_size": 128, "query": [5, 13], "patch": [10, 20]},
+    "07_train_cifar10": {"EPOCHS": 1, "TRAIN_IMAGES": 5000, "LR": 2e-3, "IMAGE_INDEX": 7, "PIXEL": [30, 6]},
 }
 
 

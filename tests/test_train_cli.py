@@ -101,7 +101,7 @@ def _write_run(folder: Path, device_type: str, date: str, test_acc: list[float])
 
 
 def test_recorded_runs_and_the_comparison_figure_with_a_fake_results_folder(tmp_path):
-    """Notebook 07's section 10 when results/ holds GPU runs: the newest CUDA run, its line, the figure."""
+    """Notebook 07's 'Recorded GPU run' when results/ holds GPU runs: the newest CUDA run, its line, the figure."""
     import matplotlib
     matplotlib.use("Agg")
     from swin_edu.plotting import plot_run_comparison
