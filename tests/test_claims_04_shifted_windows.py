@@ -10,7 +10,9 @@ non-square maps, window sides 2 to 7 and shifts other than M // 2:
   relative position bias included, and -inf instead of -100 gives the same output;
 * nothing leaks: the outputs of a naive window depend only on its own inputs (gradient exactly 0 with
   -inf, not reached with -100, forward bitwise unchanged);
-* roll, partition, reverse, roll back is the identity on the package's path.
+* roll, partition, reverse, roll back is the identity on the package's path;
+* only the cut at H - s (W - s) runs through windows: bands 0 and 1 of region_map never share a window;
+* a row masked everywhere with -100 gets the softmax of its own logits (not uniform), with -inf NaN.
 """
 import math
 
@@ -183,3 +185,35 @@ def test_the_whole_path_with_identity_attention_is_the_identity(H, W, M, s):
     # rolling "back" the wrong way is not
     windows = window_partition(torch.roll(x, (-s, -s), (1, 2)), M)
     assert not torch.equal(torch.roll(window_reverse(windows, M, H, W), (-s, -s), (1, 2)), x)
+
+
+# --- the three bands: only the cut at H - s runs through windows --------------------------------------
+
+@pytest.mark.parametrize("H, W, M, s", GEOMETRIES)
+def test_bands_0_and_1_never_meet_inside_a_window(H, W, M, s):
+    """The cut at H - M (W - M) lies on a window border; the cut at H - s (W - s) runs through windows."""
+    labels = window_partition(region_map(H, W, M, s)[None, :, :, None], M).flatten(1)  # [nW, N]
+    for axis_band in (labels // 3, labels % 3):  # row bands, column bands
+        for window in axis_band:
+            present = set(window.tolist())
+            assert not {0, 1} <= present, "bands 0 and 1 share a window"
+        if s > 0:  # the cut at L - s separates bands 1 and 2 inside the last row/column of windows
+            assert any({1, 2} <= set(window.tolist()) for window in axis_band)
+
+
+# --- -100 on a fully masked row ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_a_fully_masked_row_gets_the_softmax_of_its_logits_with_minus_100_and_nan_with_minus_inf(dtype):
+    """-100 on every entry of a row shifts it, which softmax ignores: the softmax of the row's own logits
+    (not uniform in general). float16 and bfloat16 round each logit - 100 first, so there it is the softmax
+    of those rounded logits. -inf on every entry gives 0/0 = NaN."""
+    logits = (3 * torch.randn(64, 9, generator=torch.Generator().manual_seed(0))).to(dtype)
+    masked = (logits - 100).softmax(-1)
+    if dtype == torch.float32:
+        torch.testing.assert_close(masked, logits.softmax(-1))
+    else:
+        rounded = (logits - 100).float() + 100  # the logits as the low-precision shift left them
+        torch.testing.assert_close(masked.float(), rounded.softmax(-1), atol=1e-2, rtol=1e-2)
+    assert not torch.allclose(masked.float(), torch.full((64, 9), 1 / 9), atol=1e-2)  # not uniform
+    assert (logits + float("-inf")).softmax(-1).isnan().all()

@@ -100,7 +100,54 @@ def test_original_region_map_rejects_a_zero_shift():
 def test_shift_explorer_figure_draws(H, W, M, s, window):
     fig = masks.plot_shift_explorer(H, W, M, s, window)
     assert isinstance(fig, Figure)
-    assert f"Window {window} holds" in fig.get_suptitle()
+    assert f"{masks.window_name(H, W, M, window)} holds" in fig.get_suptitle().lower()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("H, W, M, window, name", [
+    (8, 8, 4, 1, "the top-right window (window 1)"),
+    (12, 16, 4, 3, "the top-right window (window 3)"),
+    (12, 16, 4, 0, "the top-left window (window 0)"),
+    (12, 16, 4, 11, "the bottom-right window (window 11)"),
+    (12, 16, 4, 5, "window 5 (window row 1, column 1)"),
+    (4, 8, 4, 1, "the top-right window (window 1)"),
+])
+def test_window_name_follows_the_geometry(H, W, M, window, name):
+    assert masks.window_name(H, W, M, window) == name
+
+
+@pytest.mark.parametrize("H, W, M, s, window", [(8, 8, 4, 2, None), (12, 16, 4, 2, None), (12, 16, 4, 1, 5)])
+def test_text_and_titles_name_the_window_the_same_way(H, W, M, s, window):
+    """The window the figures draw is named as the notebook's text names it, for any geometry."""
+    views = masks.region_views(H, W, M, s, window)
+    name = masks.window_name(H, W, M, views.window)
+    for fig in (masks.plot_mask_window(H, W, M, s, window), masks.plot_shift_explorer(H, W, M, s, window)):
+        titles = " ".join([fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]).lower()
+        assert name.lower() in titles
+        plt.close(fig)
+    if window is None:
+        assert name.startswith("the top-right window")
+
+
+def test_mask_figure_draws_masked_pairs_grey_and_the_rest_white():
+    """The series' convention: light = large (0 added), grey = masked (-100)."""
+    fig = masks.plot_mask_window(8, 8, 4, 2)
+    image = fig.axes[1].images[0]
+    rgba = image.to_rgba(image.get_array())
+    mask = masks.region_views(8, 8, 4, 2).mask
+    grey = rgba[mask.numpy() != 0][:, :3]
+    white = rgba[mask.numpy() == 0][:, :3]
+    assert (abs(grey - grey[:, :1]) < 1e-6).all() and 0.4 < grey.min() and grey.max() < 0.8  # neutral grey
+    assert (white > 0.99).all()
+    assert "grey -100 = masked" in fig.axes[1].get_title()
+    plt.close(fig)
+
+
+def test_shift_idea_title_claims_only_what_holds():
+    """Corner pieces of the shifted grid lie inside one W-MSA window: the title must not say every one straddles."""
+    fig = masks.plot_shift_idea(8, 8, 4, 2)
+    title = fig.axes[0].get_title()
+    assert "each shifted window" not in title and "crosses a W-MSA border" in title
     plt.close(fig)
 
 

@@ -264,7 +264,7 @@ MASK_MISTAKES = (
         lambda H, W, M, s: _mask(_window_labels(original_numbering(H, W, M, s), M))
         if s > 0 else None,
         "your mask compares the region labels of the ORIGINAL map, but the windows that get the mask are "
-        "those of the rolled map: the tokens of window 1 are rolled-map positions, so label the rolled "
+        "those of the rolled map: the tokens of each window are rolled-map positions, so label the rolled "
         "map (region_map, cut by slice(0, -M), slice(-M, -s), slice(-s, None)) and cut THAT into windows "
         f"{WHERE_MASK}.",
     ),

@@ -26,7 +26,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..windows import check_window, region_map, shifted_window_mask, window_partition
 
-__all__ = ["original_region_map", "RegionViews", "region_views", "plot_shift_idea", "plot_regions",
+__all__ = ["original_region_map", "RegionViews", "region_views", "window_name", "plot_shift_idea", "plot_regions",
            "plot_region_maps", "plot_mask_window", "plot_shift_explorer", "plot_window_weights", "plot_reach",
            "REGION_COLORS"]
 
@@ -36,6 +36,8 @@ REGION_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462
 #: colours of the regular windows in :func:`plot_shift_idea` (cycled over the window grid)
 WINDOW_COLORS = ("#a6cee3", "#fdbf6f", "#b2df8a", "#cab2d6", "#fb9a99", "#ffff99", "#8dd3c7", "#d9d9d9")
 _HIGHLIGHT = "#d62728"
+#: the mask's two values: 0 (same region) light, -100 (masked) grey, as every heat map of the series
+MASK_COLORS = ("#a0a0a0", "#ffffff")
 
 
 def _check_geometry(H: int, W: int, window_size: int, shift: int) -> None:
@@ -122,6 +124,21 @@ def region_views(H: int, W: int, window_size: int, shift: int, window: int | Non
                        mask=shifted_window_mask(H, W, M, s)[window])
 
 
+def window_name(H: int, W: int, window_size: int, window: int) -> str:
+    """How the text and the figures name a window of the rolled map: "the top-right window (window 1)".
+
+    A corner of the window grid is named by its place and its row-major index; any other window by its
+    index and its (row, column) in the window grid, e.g. "window 5 (window row 1, column 1)".
+    """
+    rows, cols = H // window_size, W // window_size
+    row, col = divmod(window, cols)
+    vertical = "top" if row == 0 else "bottom" if row == rows - 1 else ""
+    horizontal = "left" if col == 0 else "right" if col == cols - 1 else ""
+    if vertical and horizontal:
+        return f"the {vertical}-{horizontal} window (window {window})"
+    return f"window {window} (window row {row}, column {col})"
+
+
 def _cells(ax, H: int, W: int) -> None:
     """Thin token grid and no ticks on an [H, W] image."""
     ax.set_xticks([x - 0.5 for x in range(W + 1)], minor=True)
@@ -193,7 +210,7 @@ def _draw_region_panels(axes, views: RegionViews, panels: list, M: int, s: int) 
                    **_SHIFTED_GRID),
             Line2D([], [], label="solid: the regular M x M windows of the rolled map", **_REGULAR_GRID),
             Line2D([], [], color=_HIGHLIGHT, linewidth=3,
-                   label=f"red: the tokens of window {views.window} of the rolled map, on both maps")]
+                   label=f"red: the tokens of {window_name(H, W, M, views.window)} of the rolled map, on both maps")]
 
 
 def _code_panels(views: RegionViews) -> list:
@@ -206,8 +223,9 @@ def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2
     """Why shift, in one picture: the W-MSA windows and the shifted windows of the next block.
 
     Tokens are coloured by their regular M x M window (W-MSA, solid lines); the dashed lines are the
-    window grid shifted by s (SW-MSA's windows, drawn on the original map). Each dashed window away from
-    the map's edges holds tokens of up to four colours: SW-MSA mixes tokens of different W-MSA windows.
+    window grid shifted by s (SW-MSA's windows, drawn on the original map). A dashed window away from the
+    map's edges holds tokens of four colours, one along an edge of two, one at a corner of the map of one
+    only: SW-MSA mixes tokens of different W-MSA windows wherever its windows cross a W-MSA border.
     H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
     """
     M, s = window_size, shift
@@ -225,8 +243,8 @@ def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2
                        Line2D([], [], color=_HIGHLIGHT, linewidth=2.5, linestyle="--",
                               label=f"SW-MSA: the grid shifted by s = {s}")],
               loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=9, frameon=False)
-    ax.set_title(f"{H}x{W} map, M = {M}: each shifted window straddles\nthe borders of the W-MSA windows",
-                 fontsize=10)
+    ax.set_title(f"{H}x{W} map, M = {M}: a shifted window that crosses a W-MSA border\n"
+                 "holds tokens of several W-MSA windows (colours)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -290,8 +308,9 @@ def _region_strip(ax, labels: torch.Tensor, where: str) -> None:
 
 
 def _draw_mask_window(left, right, views: RegionViews, M: int) -> None:
-    """Left: the window's tokens with their official label. Right: its [N, N] mask."""
+    """Left: the window's tokens with their official label. Right: its [N, N] mask, 0 white, -100 grey."""
     code, N = views.code_in_window, M * M
+    H, W = views.code.shape
     left.imshow(code.view(M, M).numpy(), cmap=ListedColormap(REGION_COLORS), vmin=-0.5, vmax=8.5)
     long = M <= 4  # small windows: token index and label; larger ones: the label only
     for t in range(N):
@@ -299,8 +318,8 @@ def _draw_mask_window(left, right, views: RegionViews, M: int) -> None:
         left.text(t % M, t // M, text, ha="center", va="center", fontsize=9 if long else max(6, 12 - M))
     _cells(left, M, M)
     what = "token index (row-major) and region label" if long else "region label of each token (row-major)"
-    left.set_title(f"window {views.window} of the rolled map:\n{what}", fontsize=10)
-    right.imshow(views.mask.numpy(), cmap="Greys_r", vmin=-100, vmax=0, interpolation="nearest")
+    left.set_title(f"{window_name(H, W, M, views.window)} of the rolled map:\n{what}", fontsize=10)
+    right.imshow(views.mask.numpy(), cmap=ListedColormap(MASK_COLORS), vmin=-100, vmax=0, interpolation="nearest")
     _region_strip(right, code, "top")
     _region_strip(right, code, "left")
     step = max(1, N // 16)
@@ -309,7 +328,7 @@ def _draw_mask_window(left, right, views: RegionViews, M: int) -> None:
     right.tick_params(labelsize=7, length=0, pad=16)
     right.set_xlabel("key token j")
     right.set_ylabel("query token i")
-    right.set_title(f"mask[{views.window}]  ({N}x{N}): white 0 = same region, black -100 = different",
+    right.set_title(f"its mask, mask[{views.window}] ({N}x{N}):\nwhite 0 = same region, grey -100 = masked",
                     fontsize=10, y=1.06)
 
 
@@ -318,15 +337,15 @@ def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 
 
     ``window`` defaults to the top-right window (index W/M - 1), which holds the code's labels 1 and 2
     (on an 8x8 map with M=4, s=2: the original-map regions 5 and 3). Mask entries: 0 (white) when the
-    query and key tokens are in the same region, -100 (dark) when not; the colour strips give each
-    token's region. Arguments and errors as :func:`region_views`.
+    query and key tokens are in the same region, -100 (grey, the series' colour for masked) when not;
+    the colour strips give each token's region. Arguments and errors as :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), gridspec_kw={"width_ratios": [1, 1.5]})
     _draw_mask_window(left, right, views, M)
     fig.suptitle(f"{H}x{W} map, M={M}, s={s}: {int((views.mask != 0).sum())} of {M ** 4} pairs masked in "
-                 f"window {views.window}", fontsize=11)
+                 f"{window_name(H, W, M, views.window)}", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -348,8 +367,9 @@ def plot_shift_explorer(H: int = 8, W: int = 8, window_size: int = 4, shift: int
     maps.legend(handles=handles, loc="outside lower center", fontsize=9, frameon=False)
     _draw_mask_window(*masks.subplots(2, 1, height_ratios=(1, 1.4)), views, M)
     labels = ", ".join(map(str, views.code_in_window.unique().tolist()))
-    fig.suptitle(f"{H}x{W} map, M={M}, s={s}: nW = {nW} windows of N = {N} tokens. Window {views.window} holds "
-                 f"region label(s) {labels}; {int((views.mask != 0).sum())} of {N * N} pairs masked", fontsize=12)
+    name = window_name(H, W, M, views.window)
+    fig.suptitle(f"{H}x{W} map, M={M}, s={s}: nW = {nW} windows of N = {N} tokens.\n{name[0].upper() + name[1:]} "
+                 f"holds label(s) {labels}; {int((views.mask != 0).sum())} of {N * N} pairs masked", fontsize=12)
     return fig
 
 
