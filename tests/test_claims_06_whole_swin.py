@@ -6,9 +6,13 @@
   the token's shifted window lies inside the map and one where it wraps around the border (4 / 2 / 1
   windows for interior / edge / corner tokens); never more than the own window without the shift, or
   when a side is no larger than M (the shift is switched off).
+* The light and dark areas of the 2-block footprint figure (random blocks of ``block_stack``): the tokens
+  one attention away from the output token (its own window, through block 1 and block 2's residual path;
+  its shifted window, through block 2) have clearly larger footprints than those two attentions away.
 * The checkpoint layouts of timm, torchvision and the official code are renamings of one another:
   converting keeps the very tensors, every layout yields exactly the model's parameters, and a
-  hand-built official layout loads back to the same logits, for model sizes other than Swin-T.
+  hand-built official layout loads back to the same logits, for model sizes other than Swin-T; a
+  checkpoint saved to a file loads from its path just as well, in every layout.
 
 (tests/test_receptive_field.py checks the 4 / 2 / 1 rule on a 14x21 map with M = 7 and the float64
 corner leak; tests/test_parity.py the logits of Swin-T in the three layouts.)
@@ -22,7 +26,7 @@ import torchvision
 from torch import nn
 
 import swin_edu as se
-from swin_edu.plotting import gradient_footprint, reached_tokens
+from swin_edu.plotting import block_stack, gradient_footprint, reached_tokens
 
 # ---------------------------------------------------------------------------------------------
 # Receptive field: which windows one output token reaches
@@ -153,6 +157,22 @@ def test_away_from_the_border_n_blocks_reach_n_windows_per_axis(size, M):
     assert torch.equal(reached_tokens(f), reached_tokens(xn.grad[1].abs().sum(-1)))
 
 
+@pytest.mark.parametrize("size, M, token", [(28, 7, (10, 10)), (16, 4, (5, 13)), (24, 6, (8, 15)), (28, 7, (20, 3))])
+def test_one_attention_away_is_lighter_than_two_attentions_away(size, M, token):
+    """Notebook 06, section 5: after W-MSA + SW-MSA, the tokens that reach the output token through one
+    attention (those block 1 alone or block 2 alone reaches) have a median footprint several times that
+    of the tokens that need two (the rest of the reached ones)."""
+    blocks, x = block_stack(size, M, depth=2, dim=16, num_heads=2, seed=0), _x(size, size, 16)
+    f = gradient_footprint(blocks, x, token)
+    one = reached_tokens(gradient_footprint(blocks[:1], x, token)) | \
+        reached_tokens(gradient_footprint(blocks[1:], x, token))
+    one[token] = False  # the token itself: the peak, through both residual paths
+    two = reached_tokens(f) & ~one
+    two[token] = False
+    assert one.any() and two.any()
+    assert f[one].median() > 3 * f[two].median()
+
+
 # ---------------------------------------------------------------------------------------------
 # Checkpoint layouts: renamings of one another
 # ---------------------------------------------------------------------------------------------
@@ -243,3 +263,18 @@ def test_official_round_trip_gives_back_the_timm_names():
     # the masks official files carry: one per shifted block of a stage whose map is larger than M
     masks = sorted(k for k in official if k.endswith("attn_mask"))
     assert masks == ["layers.0.blocks.1.attn_mask", "layers.1.blocks.1.attn_mask"]  # 16x16, 8x8; 4x4 = M: none
+
+
+@pytest.mark.parametrize("layout", ["timm", "official", "torchvision"])
+def test_load_weights_reads_a_checkpoint_file_in_every_layout(layout, images, tmp_path):
+    timm_model, tv_model = _timm_small(), _torchvision_small()
+    checkpoint, reference = {"timm": (timm_model.state_dict(), timm_model),
+                             "official": (_official_from(timm_model.state_dict(), _ours()), timm_model),
+                             "torchvision": (tv_model.state_dict(), tv_model)}[layout]
+    path = tmp_path / f"{layout}.pth"
+    torch.save(checkpoint, path)
+    model = _ours()
+    assert se.load_weights(model, path) == layout
+    assert se.load_weights(model, str(path)) == layout
+    with torch.no_grad():
+        torch.testing.assert_close(model(images), reference(images), atol=1e-5, rtol=0)
