@@ -1,6 +1,7 @@
 """Claims of notebook 00 (Swin at a glance) that hold beyond its example, over many configurations:
-the parameter and MAC formulas, the cost of a block, the shapes through the model, the shift rule, and how
-``model.flops()`` differs from the official code's ``flops()`` (the final LayerNorm only)."""
+the parameter and MAC formulas, the cost of a block, the shapes through the model, the shift rule, how
+``model.flops()`` differs from the official code's ``flops()`` (the final LayerNorm only), and what swin_edu,
+timm and torchvision do on a map whose side is no larger than a window (Going deeper, "More pitfalls")."""
 from functools import lru_cache
 
 import pytest
@@ -56,7 +57,8 @@ def count_parameters(config):
 
 
 def count_macs(config):
-    """Notebook 00's formula: multiply-accumulates for one image from the configuration alone."""
+    """Multiply-accumulates for one image from the configuration alone, term by term as notebook 00's Going
+    deeper ("Where the MACs go") adds them up: patch embedding, merging, blocks, final LayerNorm, head."""
     C, depths, M = config["embed_dim"], config["depths"], _get(config, "window_size")
     P, classes = _get(config, "patch_size"), _get(config, "num_classes")
     side = _get(config, "img_size") // P
@@ -143,3 +145,38 @@ def test_flops_differ_from_the_official_code_only_in_the_final_layernorm(name):
         S = _get(config, "img_size")
         with torch.no_grad():
             assert model.forward_features(torch.randn(1, _get(config, "in_chans"), S, S)).numel() == ours
+
+
+@pytest.mark.parametrize("H, W, M", [(7, 14, 7), (5, 10, 7), (4, 12, 4)])
+def test_a_side_no_larger_than_the_window_swin_edu_timm_and_torchvision(H, W, M):
+    """swin_edu (like the official code) sets the window to min(H, W) and the shift to 0 for the whole block;
+    timm shrinks the window and drops the shift per axis; torchvision keeps the window M, pads the map to a
+    multiple of M and drops the shift only along an axis whose padded side is no larger than M."""
+    from timm.models.swin_transformer import SwinTransformerBlock as TimmBlock
+    from torchvision.models.swin_transformer import SwinTransformerBlock as TorchvisionBlock
+
+    s = M // 2
+    ours = se.SwinBlock(16, (H, W), 2, window_size=M, shift_size=s).eval()
+    assert (ours.window_size, ours.shift_size) == (min(H, W), 0)
+    x = torch.randn(1, H, W, 16)
+    changed = x.clone()
+    changed[:, :, min(H, W):] += 1.0                         # change everything right of the first window
+    with torch.no_grad():                                    # the first window never hears of it
+        assert torch.equal(ours(x)[:, :, :min(H, W)], ours(changed)[:, :, :min(H, W)])
+
+    timm_block = TimmBlock(16, (H, W), num_heads=2, window_size=M, shift_size=s)
+    assert tuple(timm_block.window_size) == (min(H, M), min(W, M))
+    assert tuple(timm_block.shift_size) == (0 if H <= M else s, 0 if W <= M else s)
+
+    torch.manual_seed(0)
+    tv = TorchvisionBlock(16, 2, [M, M], [s, s]).eval()
+    tv_no_row_shift = TorchvisionBlock(16, 2, [M, M], [0, s]).eval()
+    tv_no_row_shift.load_state_dict(tv.state_dict())
+    tv_no_shift = TorchvisionBlock(16, 2, [M, M], [0, 0]).eval()
+    tv_no_shift.load_state_dict(tv.state_dict())
+    assert tv.attn.relative_position_bias_table.shape[0] == (2 * M - 1) ** 2   # the window stays M
+    with torch.no_grad():
+        out = tv(x)                                          # H not a multiple of M: padded, not refused
+        assert out.shape == x.shape
+        assert torch.equal(out, tv_no_row_shift(x))          # padded H <= M: no shift along the rows
+        assert not torch.allclose(out, tv_no_shift(x))       # padded W > M: the columns still shift

@@ -76,14 +76,15 @@ def test_bias_figure_marks_offset_zero_and_says_so(M):
 
 @pytest.mark.parametrize("M, query, key", [(3, (1, 2), (0, 1)), (5, (3, 1), (1, 2)), (9, (4, 4), (0, 8)),
                                            (2, (1, 1), (1, 1))])
-def test_same_offset_figure_draws_two_pairs_and_the_row_they_read(M, query, key):
+def test_same_offset_figure_draws_two_pairs_and_the_entry_they_read(M, query, key):
     fig = position.plot_same_offset(M, query, key)
     window, table = fig.axes
     assert len([t for t in window.texts if getattr(t, "arrow_patch", None) is not None]) == (2 if query != key else 0)  # key -> query
     dy, dx = query[0] - key[0], query[1] - key[1]
-    row = int(position.relative_position_index(M)[query[0] * M + query[1], key[0] * M + key[1]])
-    assert f"Δ = query − key = ({dy}, {dx}) → table row {row}" in fig._suptitle.get_text()
-    assert any(t.get_text() == f"row\n{row}" for t in table.texts)
+    title = fig._suptitle.get_text()
+    assert f"Δ = query − key = ({dy}, {dx}) → one table entry → the same bias for both pairs" in title
+    marked = [t.get_position() for t in table.texts if t.get_text() == "Δ"]
+    assert marked == [(dx + M - 1, dy + M - 1)]  # the cell of Δ in the (2M-1) x (2M-1) grid of offsets
     labels = {t.get_text().split("\n")[-1] for t in window.texts if "\n" in t.get_text()}
     assert {"q1", "k1", "q2", "k2"} <= {part for label in labels for part in label.split("/")}
     plt.close(fig)

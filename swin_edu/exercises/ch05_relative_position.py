@@ -69,7 +69,7 @@ INDEX_MISTAKES = (
         "no-shift",
         _no_shift,
         "your index is missing the shift by M-1: dy and dx run from -(M-1) to M-1, so without adding "
-        "M-1 to each the index goes negative, and table[negative] silently reads rows from the END of "
+        "M-1 to each the index goes negative, and table[negative] silently reads entries from the END of "
         "the table (negative offsets wrap around). Use (dy + M-1) * (2M-1) + (dx + M-1) "
         f"{WHERE_INDEX}.",
     ),
@@ -77,14 +77,14 @@ INDEX_MISTAKES = (
         "dx-not-shifted",
         _dx_not_shifted,
         "you shifted dy by M-1 but not dx: both coordinates must be moved into [0, 2M-2] before "
-        "flattening, (dy + M-1) * (2M-1) + (dx + M-1), otherwise offsets with dx < 0 read the row of "
+        "flattening, (dy + M-1) * (2M-1) + (dx + M-1), otherwise offsets with dx < 0 read the entry of "
         f"another dy {WHERE_INDEX}.",
     ),
     Mistake(
         "multiplier-M",
         _multiplier_m,
-        "you multiplied the row coordinate by M instead of 2M-1: a row of the (2M-1) x (2M-1) grid of "
-        "offsets has 2M-1 entries, so with M different offsets share a table row (e.g. shifted (0, 2) "
+        "you multiplied the shifted dy by M instead of 2M-1, the number of values dx takes: with M "
+        "different offsets share a table entry (e.g. shifted (0, 2) "
         f"and (1, 0) for M = 2) {WHERE_INDEX}.",
     ),
     Mistake(
@@ -127,7 +127,7 @@ RELATIVE_POSITION_INDEX = Exercise(
     cases=_index_cases,
     mistakes=INDEX_MISTAKES,
     explain=_explain_index,
-    summary="the [M*M, M*M] int64 table row read by every (query, key) pair of a window",
+    summary="the [M*M, M*M] int64 table entry read by every (query, key) pair of a window",
 )
 
 
@@ -212,7 +212,7 @@ def check_relative_position_bias(fn) -> Result:
 # ---------------------------------------------------------------------------------------------
 
 def _swin_t_tables() -> list[tuple[int, int, int]]:
-    """(stage, table rows, heads) of every block of Swin-T. The table sizes depend only on the window
+    """(stage, table entries, heads) of every block of Swin-T. The table sizes depend only on the window
     and the heads, so a Swin-T with 3 channels (cheap to build) has the same tables as the real one."""
     model = swin_t(embed_dim=3, num_classes=1)
     return [(i, *block.attn.relative_position_bias_table.shape)
@@ -240,11 +240,11 @@ BIAS_PARAMETERS_SWIN_T = Question(
                 "you counted one column per table; the table is [(2M-1)^2, nH], one column per head "
                 f"(3, 6, 12, 24 heads in the four stages) {WHERE_BIAS}."),
         Mistake("M-squared-rows", _WINDOW * _WINDOW * _HEADS,
-                "you gave the table one row per token (M^2 = 49); it has one row per OFFSET (dy, dx), "
+                "you gave the table one entry per token (M^2 = 49); it has one entry per OFFSET (dy, dx), "
                 f"(2M-1)^2 = 169 of them {WHERE_INDEX}."),
         Mistake("2M-1-rows", _SIDE * _HEADS,
-                "you gave the table 2M-1 = 13 rows: that is the number of offsets per axis; the table "
-                f"has one row per 2-D offset (dy, dx), (2M-1)^2 = 169 {WHERE_INDEX}."),
+                "you gave the table 2M-1 = 13 entries: that is the number of offsets per axis; the table "
+                f"has one entry per 2-D offset (dy, dx), (2M-1)^2 = 169 {WHERE_INDEX}."),
         Mistake("bias-entries", _WINDOW ** 4 * _HEADS,
                 "you counted the entries of the expanded bias [nH, N, N] (N = 49); the parameters are the "
                 f"table's (2M-1)^2 x nH numbers, the bias is gathered from them {WHERE_BIAS}."),
@@ -258,7 +258,7 @@ def check_bias_parameters_swin_t(fn) -> Result:
     2-2-6-2, heads 3-6-12-24, M = 7)?
 
     ``fn`` is a function of no arguments returning the number. Recognised wrong values: one table
-    per stage, one column per table, M^2 or 2M-1 rows instead of (2M-1)^2, the entries of the
+    per stage, one column per table, M^2 or 2M-1 entries instead of (2M-1)^2, the entries of the
     expanded bias.
     """
     return BIAS_PARAMETERS_SWIN_T.check(fn)

@@ -32,8 +32,9 @@ def clamp_query(controls: dict[str, widgets.ValueWidget]) -> None:
 def explore_bias(window_size: int = 7, query: tuple[int, int] = (4, 2), head: int = 0) -> Explorer:
     """Sliders for the window size M (2..9), the query's row and column, and the head.
 
-    Redraws the query's window (offsets Δ = query − key to every key), its row of the relative
-    position index and its bias row as M x M images (:func:`swin_edu.plotting.plot_query_bias`).
+    Redraws the query's window (offsets Δ = query − key to every key), the table entries it reads
+    (its line of the relative position index) and its bias, as M x M images
+    (:func:`swin_edu.plotting.plot_query_bias`).
     """
     lo, hi = WINDOW_SIZES
     if not lo <= window_size <= hi:

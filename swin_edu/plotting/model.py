@@ -91,7 +91,8 @@ def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
     """The Swin pipeline as boxes whose height is proportional to the map's side, shapes written under them.
 
     image -> patch partition + linear embedding -> stage 1 -> (patch merging + stage i) ...
-    -> LayerNorm + average pool -> linear head. Shapes are [H, W, C] per image (channels last).
+    -> LayerNorm + average pool -> linear head. Shapes are per image: the image channels first, [3, S, S],
+    as it enters the model; every map after it channels last, [H, W, C].
     A box of side s is s / img_size times as tall as the image's box; the pooled vector and the
     logits have no spatial side and are drawn as flat bars (a 1 x 1 map).
     The side after patch embedding is img_size // patch_size, halved by each patch merging.
@@ -100,7 +101,7 @@ def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
     if img_size % patch_size or side % 2 ** (len(depths) - 1):
         raise ValueError(f"img_size {img_size} must be a multiple of patch_size {patch_size} "
                          f"times 2^{len(depths) - 1} (one halving per patch merging)")
-    boxes = [("image", f"{img_size}x{img_size}x3", img_size, "#dddddd"),
+    boxes = [("image", f"3x{img_size}x{img_size}", img_size, "#dddddd"),  # channels first, as it enters
              ("patch partition\n+ linear embed", f"{side}x{side}x{embed_dim}", side, "#c7dcef")]
     for i, depth in enumerate(depths):
         s, c = side // 2**i, embed_dim * 2**i
@@ -125,7 +126,7 @@ def plot_pipeline(img_size: int = 224, patch_size: int = 4, embed_dim: int = 96,
     ax.set_ylim(-tallest / 2 - 0.55, tallest / 2 + 0.9)
     ax.axis("off")
     ax.set_title(f"Swin pipeline for one {img_size}x{img_size} image: box height proportional to the map's side, "
-                 f"shape [H, W, C] under each step", fontsize=11)
+                 f"shape under each step (the image channels first, then [H, W, C])", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -207,7 +208,7 @@ def block_stack(size: int = 28, window_size: int = 7, depth: int = 4, dim: int =
 def gradient_footprint(layers: nn.Module, x: torch.Tensor, token: tuple[int, int]) -> torch.Tensor:
     """Which input tokens one output token depends on: [H, W].
 
-    Entry [i, j] is sum_d |d out[0, r, c, :].sum() / d x[0, i, j, d]| (d runs over the C input
+    Entry [i, j] is sum_k |d out[0, r, c, :].sum() / d x[0, i, j, k]| (k runs over the C input
     channels) for token (r, c) = ``token`` (row, column) of the output of ``layers`` (any module mapping
     [1, H, W, C] to [1, h, w, C']). It is exactly 0 when input token
     (i, j) has no path to the output token (e.g. the two never share a window). A pair kept apart only
@@ -330,9 +331,9 @@ def stage_footprints(img_size: int = 224, patch_size: int = 4, window_size: int 
     """Gradient footprints on the patch grid of one token at the output of every stage.
 
     A small random Swin in eval mode: ``embed_dim`` channels in stage 1 (doubled by every merging),
-    ``depths`` blocks per stage, ``num_heads`` heads per stage (default 1, 2, 4, ...: one head per
-    ``embed_dim`` channels), window ``window_size``. ``position`` = (row, column) of a patch on the
-    S x S patch grid, S = img_size / patch_size. The token of stage t (1-based) is the one whose
+    ``depths`` blocks per stage, ``num_heads`` heads per stage (default 1, 2, 4, ...: head dimension
+    d = C / nH = ``embed_dim`` in every stage), window ``window_size``. ``position`` = (row, column) of a
+    patch on the S x S patch grid, S = img_size / patch_size. The token of stage t (1-based) is the one whose
     2^(t-1) x 2^(t-1) block of patches contains that patch: (row // 2^(t-1), column // 2^(t-1)) of the
     stage's map. Returns one [S, S] map per stage, measured against the patch embedding's output
     (the input of stage 1).

@@ -29,7 +29,8 @@ def example_bias_table(window_size: int = 7, num_heads: int = 3) -> torch.Tensor
     With (Δy, Δx) = position of the query minus position of the key, each in [-(M-1), M-1]:
     head 0 prefers near keys (-(|Δy| + |Δx|) / (M-1)), head 1 keys to the left of the query
     (Δx / (M-1)), head 2 keys in the same row (-|Δy| / (M-1)); further heads repeat the cycle.
-    Rows are ordered like :func:`swin_edu.relative_position_index`: (Δy + M-1) * (2M-1) + (Δx + M-1).
+    Entries (one per offset) are ordered like :func:`swin_edu.relative_position_index`:
+    (Δy + M-1) * (2M-1) + (Δx + M-1).
     """
     M = window_size
     offsets = torch.arange(-(M - 1), M, dtype=torch.float32)
@@ -77,15 +78,14 @@ def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, i
     Left: the M x M window (token numbers in the cells), the pair (query, key) and the same pair moved
     (:func:`same_offset_pair`); queries orange, keys blue (purple: a token in both roles), an arrow
     from each key to its query (the arrow is Δ). Right: the table's (2M-1) x (2M-1) offsets; the cell
-    of Δ, which both pairs read, is dark, with its row number (Δy + M-1)(2M-1) + (Δx + M-1). When the
-    pair cannot move (opposite corners), only the one pair is drawn and the titles say so.
+    of Δ, the one entry both pairs read, is dark and marked Δ (its number comes later, with the index).
+    When the pair cannot move (opposite corners), only the one pair is drawn and the titles say so.
     """
     M = window_size
     other = same_offset_pair(M, query, key)
     pairs = [(tuple(query), tuple(key))] + ([other] if other else [])
     dy, dx = query[0] - key[0], query[1] - key[1]
     side = 2 * M - 1
-    row = (dy + M - 1) * side + (dx + M - 1)
     size = min(11, 70 // M)
     fig, (win, tab) = plt.subplots(1, 2, figsize=(10.5, 4.8), layout="constrained",
                                    gridspec_kw={"width_ratios": [1, 1.15]})
@@ -119,15 +119,16 @@ def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, i
             hit = (a, b) == (dy + M - 1, dx + M - 1)
             tab.add_patch(plt.Rectangle((b - 0.5, a - 0.5), 1, 1, fc="#444444" if hit else "#eeeeee",
                                         ec="white", lw=1.5))
-    tab.text(dx + M - 1, dy + M - 1, f"row\n{row}", ha="center", va="center", fontsize=min(10, 60 // side + 4),
+    tab.text(dx + M - 1, dy + M - 1, "Δ", ha="center", va="center", fontsize=min(12, 60 // side + 6),
              color="white")
     tab.set_xlim(-0.5, side - 0.5)
     tab.set_ylim(side - 0.5, -0.5)
     tab.set_aspect("equal")
     _offset_axes(tab, side)
-    tab.set_title(f"the table: one row per offset, {side}x{side} = {side * side} rows\n"
-                  f"{'both pairs read' if other else 'the pair reads'} the row of Δ = ({dy}, {dx})", fontsize=10)
-    fig.suptitle(f"Δ = query − key = ({dy}, {dx}) → table row {row} → the same bias in every head",
+    tab.set_title(f"the table: one entry per offset, {side}x{side} = {side * side} entries\n"
+                  f"{'both pairs read' if other else 'the pair reads'} the entry of Δ = ({dy}, {dx})", fontsize=10)
+    pairs_word = "for both pairs" if other else "for the pair"
+    fig.suptitle(f"Δ = query − key = ({dy}, {dx}) → one table entry → the same bias {pairs_word}, in each head",
                  fontsize=11)
     return fig
 
@@ -159,13 +160,13 @@ def _offset_axes(ax, side: int) -> None:
 
 
 def plot_relative_position_index(window_size: int = 2) -> Figure:
-    """The (2M-1) x (2M-1) rows of the table and the [M*M, M*M] index that reads them.
+    """The (2M-1) x (2M-1) entries of the table (one per offset) and the [M*M, M*M] index that reads them.
 
-    Left: the table's rows, numbered as they are stored (row-major over (Δy, Δx)); the colour is the
-    row number r, not a learned value (:func:`plot_relative_position_bias` draws the values). Right:
-    :func:`swin_edu.relative_position_index`; entry [i, j] is the table row read by query token i
+    Left: the table's entries, numbered as they are stored (row-major over (Δy, Δx)); the colour is the
+    entry number r, not a learned value (:func:`plot_relative_position_bias` draws the values). Right:
+    :func:`swin_edu.relative_position_index`; cell [i, j] is the table entry read by query token i
     and key token j. Both panels share one colour scale (colour bar on the right), so a cell of the
-    index has the colour of the table row it reads. Numbers are written in the cells when M <= 4.
+    index has the colour of the table entry it reads. Numbers are written in the cells when M <= 4.
     """
     M = window_size
     if M < 1:
@@ -173,17 +174,17 @@ def plot_relative_position_index(window_size: int = 2) -> Figure:
     side, N = 2 * M - 1, M * M
     index = relative_position_index(M)
     annotate = M <= 4
-    scale = dict(cmap="viridis", vmin=0, vmax=max(side * side - 1, 1), interpolation="nearest")  # M=1: 1 row
+    scale = dict(cmap="viridis", vmin=0, vmax=max(side * side - 1, 1), interpolation="nearest")  # M=1: 1 entry
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained",
                                       gridspec_kw={"width_ratios": [1, 1.25]})
     left.imshow(torch.arange(side * side).view(side, side).numpy(), **scale)
     _offset_axes(left, side)
-    left.set_title(f"the table's rows: (2M-1)^2 = {side * side},\none per offset (Δy, Δx); colour = row number",
+    left.set_title(f"the table's entries: (2M-1)^2 = {side * side},\none per offset (Δy, Δx); colour = entry number",
                    fontsize=10)
     shown = right.imshow(index.numpy(), **scale)
     right.set_xlabel("key token j")
     right.set_ylabel("query token i")
-    right.set_title(f"relative_position_index({M}): [{N}, {N}],\n(Δy+M-1)(2M-1) + (Δx+M-1) = the row read",
+    right.set_title(f"relative_position_index({M}): [{N}, {N}],\n(Δy+M-1)(2M-1) + (Δx+M-1) = the entry read",
                     fontsize=10)
     if annotate:
         for a in range(side):
@@ -196,7 +197,7 @@ def plot_relative_position_index(window_size: int = 2) -> Figure:
                            color=_text_colour(int(index[i, j]), 0, side * side - 1))
         right.set_xticks(range(N))
         right.set_yticks(range(N))
-    fig.colorbar(shown, ax=[left, right], fraction=0.03, pad=0.02, label="table row (both panels)")
+    fig.colorbar(shown, ax=[left, right], fraction=0.03, pad=0.02, label="table entry (both panels)")
     fig.suptitle(f"window M={M}: {N} tokens, {N * N} token pairs, {side * side} distinct offsets", fontsize=11)
     return fig
 
@@ -222,7 +223,7 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
 
     One colour scale per head (column), from the head's smallest to its largest value, shown by the
     column's colour bar; the bias only repeats the table's values, so both panels of a column share it.
-    A black + marks offset (0, 0) in each table (row (M-1)(2M-1) + M-1, read by the bias's diagonal),
+    A black + marks offset (0, 0) in each table (entry (M-1)(2M-1) + M-1, read by the bias's diagonal),
     as each table's title says.
     """
     M = window_size
@@ -285,7 +286,7 @@ def plot_resized_table(table: torch.Tensor, resized: torch.Tensor) -> Figure:
 
 def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int],
                    head: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """What one query token reads: its row of the index and its row of one head's bias, as windows.
+    """What one query token reads: its line of the index and of one head's bias, as windows.
 
     Args:
         table: [(2M-1)^2, nH] relative position bias table.
@@ -295,7 +296,7 @@ def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int]
 
     Returns:
         (index_row, bias_row), both [M, M]: entry [y, x] belongs to the key token at row y, column x
-        of the window (token j = y*M + x). ``index_row`` (int64) is the table row that the pair
+        of the window (token j = y*M + x). ``index_row`` (int64) is the table entry that the pair
         (query, key) reads, (Δy + M-1)(2M-1) + (Δx + M-1) with (Δy, Δx) = query − key; ``bias_row``
         is ``table[index_row, head]``. They equal row ``row*M + col`` of
         :func:`swin_edu.relative_position_index` and of head ``head`` of
@@ -315,11 +316,11 @@ def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int]
 
 
 def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int], head: int = 0) -> Figure:
-    """One query token of an M x M window: its offsets to every key, the table rows they read, the bias.
+    """One query token of an M x M window: its offsets to every key, the table entries they read, the bias.
 
     Left: the window, every key token j with its offset (Δy, Δx) = query − key; the query in orange.
-    Middle: the query's row of the relative position index as an [M, M] image (the same colours as
-    :func:`plot_relative_position_index`, colour bar = table row). Right: the query's bias row of one
+    Middle: the query's line of the relative position index as an [M, M] image (the same colours as
+    :func:`plot_relative_position_index`, colour bar = table entry). Right: the query's line of the bias of one
     head, ``table[index, head]``, on a colour scale that spans the head's whole table (so colours
     compare between queries), with its colour bar. See :func:`query_bias_row`.
     """
@@ -351,17 +352,17 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
         for x in range(M):
             idx.text(x, y, str(int(index_row[y, x])), ha="center", va="center", fontsize=size,
                      color=_text_colour(int(index_row[y, x]), 0, side * side - 1))
-    idx.set_title(f"its row of relative_position_index({M}),\nas {M}x{M}: the table row each key reads",
+    idx.set_title(f"relative_position_index({M})[{row * M + col}] as {M}x{M}:\nthe table entry each key reads",
                   fontsize=10)
-    fig.colorbar(shown, ax=idx, fraction=0.046, pad=0.04, label="table row")
+    fig.colorbar(shown, ax=idx, fraction=0.046, pad=0.04, label="table entry")
     scale = _scale(table.detach()[:, head])
     shown = bia.imshow(bias_row.numpy(), **scale)
     for y in range(M):
         for x in range(M):
             bia.text(x, y, f"{bias_row[y, x].item() + 0.0:.2f}", ha="center", va="center", fontsize=size,
                      color=_text_colour(bias_row[y, x].item(), scale["vmin"], scale["vmax"]))
-    bia.set_title(f"its bias row, head {head}: table[index, {head}]\n(colour scale: the head's whole table)",
-                  fontsize=10)
+    bia.set_title(f"bias[{head}, {row * M + col}] as {M}x{M} = table[index, {head}]\n"
+                  "(colour scale: the head's whole table)", fontsize=10)
     fig.colorbar(shown, ax=bia, fraction=0.046, pad=0.04, label=f"bias of head {head}")
     for ax in (idx, bia):
         ax.set_xticks(range(M))
@@ -369,7 +370,7 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
         ax.set_xlabel("key column x")
         ax.set_ylabel("key row y")
         ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, ec=QUERY_COLOUR, lw=2.5))
-    fig.suptitle(f"what query token {row * M + col} reads: offset Δ = query − key → table row "
+    fig.suptitle(f"what query token {row * M + col} reads: offset Δ = query − key → table entry "
                  f"(Δy+{M - 1})*{side} + (Δx+{M - 1}) → bias", fontsize=11)
     return fig
 
