@@ -7,6 +7,8 @@
 #              tests (trainings, nbgrader, notebooks re-run with other values)
 # make stats : each notebook's main-line words against its budget, reading and running time
 # make browser-deps: install what that browser test needs (Debian's chromium via apt, playwright via pip)
+# make book  : the README, notebooks 00-07 and the homework (student versions) as a static site, build/book/html/
+#              (from the committed outputs, nothing executed; installs the `book` extra; prints the build time)
 # make figures: regenerate figures/
 # make notebooks: re-execute and save every notebook (after changing the package)
 # make homework: execute the exercise notebooks, generate the student version with nbgrader, execute it
@@ -33,6 +35,13 @@ browser-deps: $(VENV)/.installed
 	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; fi
 	$(PY) -c "import playwright.sync_api" 2>/dev/null || $(PY) -m pip install -e '.[browser]'
+
+# the `book` extra (Sphinx, myst-nb, the book theme, MathJax), then book/build.py
+.PHONY: book
+book: $(VENV)/.installed
+	$(PY) -c "import myst_nb, sphinx_book_theme, importlib.util as u; assert u.find_spec('sphinx-mathjax-offline')" \
+	  2>/dev/null || $(PY) -m pip install -e '.[book]'
+	$(PY) book/build.py
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
