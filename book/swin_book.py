@@ -2,7 +2,6 @@
 
 * navigation: the README is the home page; notebooks 00-07, then the homework's student versions, in
   the order of their numbers (toctrees added to the README as Sphinx reads it: no list kept by hand);
-* the README's NOTEBOOK_TIMES line (when there is one) becomes the table of `make stats`;
 * under each tutorial notebook's title, its reading and running times (scripts/notebook_stats.py);
 * a markdown heading cell saved folded in JupyterLab (metadata jp-MarkdownHeadingCollapsed, the
   "## Going deeper" of every notebook) folds its section into a <details>: the heading and the heading
@@ -68,11 +67,7 @@ def notebook_stats():
 def read_source(app, docname: str, source: list[str]) -> None:
     if docname != app.config.root_doc:
         return
-    text = source[0]
-    if re.search(r"^NOTEBOOK_TIMES\s*$", text, re.M):
-        stats = notebook_stats()
-        text = re.sub(r"^NOTEBOOK_TIMES\s*$", lambda _: stats.table(stats.all_stats()), text, flags=re.M)
-    source[0] = text + TOCTREES
+    source[0] = source[0] + TOCTREES  # the README carries the `make stats` table itself
 
 
 def heading_text(markdown: str) -> str:

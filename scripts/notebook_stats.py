@@ -3,6 +3,7 @@
 
     python scripts/notebook_stats.py            # the table, as in the README
     python scripts/notebook_stats.py --check    # also exit 1 when a main line is over its budget
+    python scripts/notebook_stats.py --readme   # also write the table into README.md (make notebooks does)
 
 Reading time: main-line words at 200 a minute plus 20 s per main-line code cell (reading the code
 and its output). Running time: what `scripts/run_notebooks.py` measured when it last executed the
@@ -17,7 +18,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+README_START, README_END = "<!-- notebook-stats -->", "<!-- /notebook-stats -->"
 GOING_DEEPER = "## Going deeper"
 # words of markdown allowed on the main line (issue 15): 00 is the overview, 06 and 07 carry more
 BUDGET = {"00": 1000, "01": 1500, "02": 1500, "03": 1500, "04": 1500, "05": 1500, "06": 2000, "07": 2000}
@@ -88,9 +91,22 @@ def table(rows: list[Stats]) -> str:
     return "\n".join(lines)
 
 
+def readme_block(rows: list[Stats]) -> str:
+    return f"{README_START}\n{table(rows)}\n{README_END}"
+
+
+def write_readme(rows: list[Stats], readme: Path = ROOT / "README.md") -> None:
+    """Replace the table between the README's notebook-stats markers."""
+    text = readme.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    readme.write_text(text[:start] + readme_block(rows) + text[end:])
+
+
 if __name__ == "__main__":
     rows = all_stats()
     print(table(rows))
+    if "--readme" in sys.argv:
+        write_readme(rows)
     over = [r.name for r in rows if r.main_words > r.budget]
     if over:
         print(f"over budget: {', '.join(over)}")

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from notebook_stats import BUDGET, GOING_DEEPER, going_deeper_index, source, stats  # noqa: E402
+from notebook_stats import BUDGET, GOING_DEEPER, all_stats, going_deeper_index, readme_block, source, stats  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-7]_*.ipynb"))
 
@@ -96,3 +96,8 @@ def test_notation_table_of_00_is_the_readme_one():
     readme = (ROOT / "README.md").read_text()
     assert _notation_rows(overview) == _notation_rows(readme)
     assert len(_notation_rows(readme)) >= 12
+
+
+def test_readme_lists_each_notebooks_length_and_times():
+    """The README's table is what scripts/notebook_stats.py measures now (`make notebooks` rewrites it)."""
+    assert readme_block(all_stats()) in (ROOT / "README.md").read_text(), "run scripts/notebook_stats.py --readme"
