@@ -63,7 +63,6 @@ clean:
 
 notebooks: $(VENV)/.installed
 	$(PY) scripts/run_notebooks.py
-	$(PY) scripts/notebook_stats.py --readme
 
 homework: $(VENV)/.installed
 	$(PY) scripts/make_homework.py

@@ -50,3 +50,6 @@ def run(path: Path) -> None:
 if __name__ == "__main__":
     for name in sys.argv[1:] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         run(Path(name).resolve())
+    from notebook_stats import all_stats, write_readme
+
+    write_readme(all_stats())  # the README's table of words and times follows the notebooks
