@@ -4,6 +4,7 @@ No function here loops over images in Python: every per-image random choice beco
 index, a strength, a rectangle) and the ops are index arithmetic, one ``grid_sample`` or a per-image
 blend, kept or not per image with ``torch.where``. A GPU therefore never waits for the CPU.
 
+- :func:`random_crop_flip`: random crop with zero padding and horizontal flip, as index arithmetic.
 - :func:`trivial_augment`: TrivialAugment (Müller & Hutter, ICCV 2021): each image gets one of 14 ops
   at a random strength, within RandAugment's ranges (those of AutoAugment's CIFAR policy too): a
   conservative choice; the paper's "wide" ranges (translation up to 32 pixels, rotation up to 135
@@ -13,7 +14,7 @@ blend, kept or not per image with ``torch.where``. A GPU therefore never waits f
 - :func:`mixup` (Zhang et al., ICLR 2018) and :func:`cutmix` (Yun et al., ICCV 2019): the batch mixed
   with itself in reverse order (mixup: whole images weighted by lam; cutmix: a box pasted, lam being the
   fraction of pixels kept), the one-hot labels with the same weights, as in timm and DeiT.
-- :class:`BatchAugment`: the recipe's choice of these (with crop + flip from :mod:`swin_edu.data`), in
+- :class:`BatchAugment`: the recipe's choice of these (with crop + flip, :func:`random_crop_flip`), in
   the order :class:`swin_edu.data.DeviceLoader` applies them.
 
 Random numbers: per-image draws come from the ``generator`` passed in (the loader's, on its device);
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["TA_OPS", "MAX_TRANSLATE", "MAX_ROTATE", "trivial_augment", "trivial_augment_draws", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
+__all__ = ["random_crop_flip", "TA_OPS", "MAX_TRANSLATE", "MAX_ROTATE", "trivial_augment", "trivial_augment_draws", "apply_op", "random_erasing", "mixup", "cutmix", "BatchAugment"]
 
 #: TrivialAugment's ops, in torchvision's order
 TA_OPS = ("identity", "shear_x", "shear_y", "translate_x", "translate_y", "rotate", "brightness", "color",
@@ -270,6 +271,32 @@ def cutmix(x: torch.Tensor, targets: torch.Tensor, lam: float,
     return out, kept * targets + (1 - kept) * targets.flip(0), kept
 
 
+def random_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int = 4,
+                     flip: bool = True) -> torch.Tensor:
+    """Random crop with zero padding and random horizontal flip, for a whole batch in one gather.
+
+    Every image b gets offsets (dy_b, dx_b) in [0, 2*padding] on the zero-padded image and
+    reads rows dy_b + i and columns dx_b + j (or dx_b + W-1-j when flipped): index arithmetic,
+    no loop over images.
+
+    Shapes: images [B, C, H, W] (any dtype, on any device) -> same shape and dtype.
+    """
+    B, C, H, W = images.shape
+    dev = images.device
+    padded = torch.nn.functional.pad(images, (padding,) * 4)  # [B, C, H+2p, W+2p]
+    dy = torch.randint(0, 2 * padding + 1, (B, 1), device=dev, generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (B, 1), device=dev, generator=generator)
+    i, j = torch.arange(H, device=dev), torch.arange(W, device=dev)
+    rows = dy + i  # [B, H]
+    cols = dx + j  # [B, W]
+    if flip:
+        flipped = torch.rand(B, 1, device=dev, generator=generator) < 0.5
+        cols = torch.where(flipped, dx + (W - 1 - j), cols)
+    b = torch.arange(B, device=dev)[:, None, None]
+    out = padded[b, :, rows[:, :, None], cols[:, None, :]]  # [B, H, W, C]: advanced indices first
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
 @dataclass(frozen=True)
 class BatchAugment:
     """The augmentations of a training recipe, for :class:`swin_edu.data.DeviceLoader`.
@@ -299,8 +326,6 @@ class BatchAugment:
 
     def pixels(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The uint8 stage: crop, flip, TrivialAugment. uint8 [B, 3, H, W] -> uint8 [B, 3, H, W]."""
-        from .data import random_crop_flip  # data imports this module
-
         if self.crop_padding or self.flip:
             images = random_crop_flip(images, generator, self.crop_padding, self.flip)
         if self.trivial_augment:

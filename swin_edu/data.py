@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch.hub import download_url_to_file
 
-from .augment import BatchAugment
+from .augment import BatchAugment, random_crop_flip  # noqa: F401 - random_crop_flip: its old home
 
 __all__ = [
     "CIFAR10_URL", "CIFAR10_MD5", "CIFAR10_CLASSES", "CIFAR10_MEAN", "CIFAR10_STD",
@@ -204,32 +204,6 @@ def download_cifar10(root: str | os.PathLike | None = None, url: str = CIFAR10_U
 # ----------------------------------------------------------------------------------------------
 # Batches on the device
 # ----------------------------------------------------------------------------------------------
-
-def random_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int = 4,
-                     flip: bool = True) -> torch.Tensor:
-    """Random crop with zero padding and random horizontal flip, for a whole batch in one gather.
-
-    Every image b gets offsets (dy_b, dx_b) in [0, 2*padding] on the zero-padded image and
-    reads rows dy_b + i and columns dx_b + j (or dx_b + W-1-j when flipped): index arithmetic,
-    no loop over images.
-
-    Shapes: images [B, C, H, W] (any dtype, on any device) -> same shape and dtype.
-    """
-    B, C, H, W = images.shape
-    dev = images.device
-    padded = torch.nn.functional.pad(images, (padding,) * 4)  # [B, C, H+2p, W+2p]
-    dy = torch.randint(0, 2 * padding + 1, (B, 1), device=dev, generator=generator)
-    dx = torch.randint(0, 2 * padding + 1, (B, 1), device=dev, generator=generator)
-    i, j = torch.arange(H, device=dev), torch.arange(W, device=dev)
-    rows = dy + i  # [B, H]
-    cols = dx + j  # [B, W]
-    if flip:
-        flipped = torch.rand(B, 1, device=dev, generator=generator) < 0.5
-        cols = torch.where(flipped, dx + (W - 1 - j), cols)
-    b = torch.arange(B, device=dev)[:, None, None]
-    out = padded[b, :, rows[:, :, None], cols[:, None, :]]  # [B, H, W, C]: advanced indices first
-    return out.permute(0, 3, 1, 2).contiguous()
-
 
 def normalize(images: torch.Tensor, mean=CIFAR10_MEAN, std=CIFAR10_STD) -> torch.Tensor:
     """uint8 [B, 3, H, W] in 0..255 -> float32 [B, 3, H, W], standardised per channel.
