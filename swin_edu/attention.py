@@ -2,9 +2,9 @@
 
 Inside each window of N = M*M tokens, every head h computes
 
-    Attention(Q, K, V) = softmax(Q K^T / sqrt(d) + B_h + mask) V
+    Attention(Q, K, V) = softmax(Q K^T / sqrt(d) + bias_h + mask) V
 
-where B_h is the head's relative position bias ([N, N], from a (2M-1)^2 table) and mask is
+where bias_h is the head's relative position bias ([N, N], from a (2M-1)^2 table) and mask is
 0 / -100 for shifted windows (see :mod:`swin_edu.windows`). Two paths compute it:
 ``attention_weights`` + a matmul (explicit, returns the weights the notebooks draw) and
 ``torch.nn.functional.scaled_dot_product_attention`` (fused). By default the fused path runs on
@@ -19,7 +19,19 @@ from torch import nn
 
 from .relative_position import relative_position_bias, relative_position_index
 
-__all__ = ["WindowAttention"]
+__all__ = ["WindowAttention", "msa_macs", "wmsa_macs"]
+
+
+def msa_macs(H: int, W: int, C: int) -> int:
+    """Multiply-accumulates of global multi-head self-attention on an [H, W, C] map:
+    4HWC^2 (q, k, v, output projections) + 2(HW)^2 C (Q K^T and weights x V)."""
+    return 4 * H * W * C**2 + 2 * (H * W) ** 2 * C
+
+
+def wmsa_macs(H: int, W: int, C: int, M: int) -> int:
+    """Multiply-accumulates of window attention (windows M x M) on an [H, W, C] map:
+    4HWC^2 + 2M^2 HWC (softmax, bias and mask not counted)."""
+    return 4 * H * W * C**2 + 2 * M**2 * H * W * C
 
 
 class WindowAttention(nn.Module):
@@ -106,6 +118,4 @@ class WindowAttention(nn.Module):
     def flops(self, num_windows: int) -> int:
         """Multiply-accumulates for ``num_windows`` windows: with N = M*M tokens each and hw = nW*N,
         4hwC^2 (q, k, v and output projections) + 2 M^2 hwC (QK^T and attention x V)."""
-        M2, C = self.window_size**2, self.dim
-        hw = num_windows * M2
-        return 4 * hw * C**2 + 2 * M2 * hw * C
+        return wmsa_macs(num_windows * self.window_size**2, 1, self.dim, self.window_size)

@@ -70,3 +70,13 @@ def test_no_import_cycle_in_swin_edu():
     assert "swin_edu.augment" in edges and "swin_edu.data" in edges
     cycle = find_cycle(edges)
     assert cycle is None, " -> ".join(cycle)
+
+
+def test_exercises_and_the_model_load_no_matplotlib():
+    """The checks and the model are computation: importing them must not pull in the plotting stack."""
+    import subprocess
+    import sys
+
+    code = "import sys, swin_edu, swin_edu.exercises; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -9,7 +9,7 @@ import torch
 from einops import rearrange
 
 from ..attention import WindowAttention
-from ..plotting import msa_macs, wmsa_macs
+from ..attention import msa_macs, wmsa_macs
 from ..windows import window_partition, window_reverse
 from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side, position_map
 

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from ..attention import msa_macs, wmsa_macs  # the cost formulas, re-exported for the notebooks
 from ..windows import check_window
 from .patches import sample_image
 
@@ -160,18 +161,6 @@ def plot_attention_scope(H: int = 14, W: int = 14, M: int = 7, query: tuple[int,
                          f"{M * M} tokens of its window (blue),\nnot to the other {H * W - M * M} (grey)",
                          fontsize=11)
     return fig
-
-
-def msa_macs(H: int, W: int, C: int) -> int:
-    """Multiply-accumulates of global multi-head self-attention on an [H, W, C] map:
-    4HWC^2 (q, k, v, output projections) + 2(HW)^2 C (Q K^T and weights x V)."""
-    return 4 * H * W * C**2 + 2 * (H * W) ** 2 * C
-
-
-def wmsa_macs(H: int, W: int, C: int, M: int) -> int:
-    """Multiply-accumulates of window attention (windows M x M) on an [H, W, C] map:
-    4HWC^2 + 2M^2 HWC."""
-    return 4 * H * W * C**2 + 2 * M**2 * H * W * C
 
 
 def plot_attention_cost(C: int = 96, M: int = 7, max_side: int = 224,
