@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
-from contextlib import nullcontext
 
 import torch
 import torch.nn.functional as F
 
 from . import swin_cifar, swin_t
 from .model import SwinTransformer
+from .training import autocast, synchronize, write_json
 
 CONFIGS = {
     "cifar": dict(factory=swin_cifar, img_size=32, batch={"cpu": 128, "cuda": 512}),
@@ -66,20 +65,11 @@ def fake_batch(config: str, batch: int, device: str) -> tuple[torch.Tensor, torc
     return torch.randn(batch, 3, size, size, device=device), torch.zeros(batch, dtype=torch.long, device=device)
 
 
-def _autocast(device: str):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else nullcontext()
-
-
-def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
 def make_train_step(model, device):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
     def step(x, y):
-        with _autocast(device):
+        with autocast(device):
             loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
@@ -89,18 +79,18 @@ def make_train_step(model, device):
 
 def make_infer_step(model, device):
     def step(x, y):
-        with torch.no_grad(), _autocast(device):
+        with torch.no_grad(), autocast(device):
             model(x)
     return step
 
 
 def time_steps(step, x, y, iters: int, device: str) -> float:
     """Images per second over ``iters`` calls of ``step``."""
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(iters):
         step(x, y)
-    _sync(device)
+    synchronize(device)
     return iters * x.shape[0] / (time.perf_counter() - start)
 
 
@@ -160,7 +150,7 @@ def logits_difference(config: str, device: str, batch: int = 8) -> dict:
             result = {"fp32": (a - b).abs().max().item(), "bf16": None,
                       "same_argmax": bool((a.argmax(1) == b.argmax(1)).all())}
             if device == "cuda":
-                with _autocast(device):
+                with autocast(device):
                     result["bf16"] = (ours(x).float() - theirs(x).float()).abs().max().item()
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
@@ -190,7 +180,7 @@ def saved_activations_mib(model: torch.nn.Module, x: torch.Tensor, y: torch.Tens
             storages[s.data_ptr()] = s.nbytes()
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), _autocast(x.device.type):
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), autocast(x.device.type):
         F.cross_entropy(model.train()(x), y)
     return sum(storages.values()) / 2**20
 
@@ -258,10 +248,7 @@ def _memory_child(config: str, which: int, batch: int) -> None:
 
 def _write_json(path: str | None, result: dict) -> None:
     if path:
-        tmp = f"{path}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
-        os.replace(tmp, path)  # a timeout never leaves half a file
+        write_json(path, result)
 
 
 def main(argv=None) -> dict:

@@ -30,7 +30,7 @@ import torch
 from . import swin_cifar
 from .data import DeviceLoader, data_dir, load_cifar10
 from .recipes import RECIPES, Recipe
-from .training import fit
+from .training import fit, write_json
 
 __all__ = ["main", "run", "wall_clock", "check_device", "device_name", "test_set_name", "recorded_runs", "describe_run", "RESULTS"]
 
@@ -117,12 +117,6 @@ def _git_commit() -> str | None:
         return None
 
 
-def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)  # a reader (or a timeout) never sees half a file
-
-
 def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: str | os.PathLike | None = None,
         device: str | torch.device | None = None, weights_dir: str | os.PathLike | None = None,
         resume: bool = False, seed: int = 0, progress: bool = True, synthetic: int | None = None) -> dict:
@@ -188,8 +182,8 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
                     compile_error=history.get("compile_error", [None])[0])
         info["seconds"].update(wall_clock(history, len(train_loader), recipe.batch_size))
         info["seconds"]["total"] = time.perf_counter() - t_start
-        _write_json(out / "history.json", history)
-        _write_json(out / "run.json", info)
+        write_json(out / "history.json", history)
+        write_json(out / "run.json", info)
 
     budget = None
     if recipe.time_limit is not None:
@@ -208,7 +202,7 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
     planned = info.get("epochs_planned", len(history["train_loss"]))  # not set if a resumed run had nothing left
     record(history, planned)
     info["status"] = "finished" if info["epochs_done"] == planned else "stopped by the time limit"
-    _write_json(out / "run.json", info)
+    write_json(out / "run.json", info)
     s = info["seconds"]
     print(f"{name}: {info['test_acc']:.1%} top-1 ({info['test_set']}) after {info['epochs_done']} epochs on "
           f"{info['device']} | {s['images_per_second']:.0f} img/s | wall clock {s['total']:.0f} s = data "

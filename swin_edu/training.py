@@ -14,6 +14,7 @@ The recipe is the one Swin was trained with, scaled down:
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -25,8 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["param_groups", "warmup_cosine", "resolve_bf16", "predict", "evaluate", "confusion_matrix", "fit",
-           "epochs_for_budget", "save_checkpoint", "load_checkpoint"]
+__all__ = ["param_groups", "warmup_cosine", "resolve_bf16", "autocast", "synchronize", "predict", "evaluate",
+           "confusion_matrix", "fit", "epochs_for_budget", "save_checkpoint", "load_checkpoint", "write_json"]
 
 HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "train_time", "eval_time", "epoch_time")
 
@@ -65,7 +66,10 @@ def resolve_bf16(device: torch.device | str, bf16: bool = True) -> bool:
     return bool(bf16) and device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
-def _autocast(device: torch.device, bf16: bool):
+def autocast(device: torch.device | str, bf16: bool = True):
+    """The autocast context of training, evaluation and the bench: bf16 where :func:`resolve_bf16`
+    says so, else a no-op (fp32)."""
+    device = torch.device(device)
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=resolve_bf16(device, bf16))
 
 
@@ -80,7 +84,7 @@ def predict(model: nn.Module, loader: Iterable, bf16: bool = True) -> tuple[torc
     model.eval()
     logits, labels = [], []
     for x, y in loader:
-        with _autocast(device, bf16):
+        with autocast(device, bf16):
             logits.append(model(x.to(device, non_blocking=True)).float())
         labels.append(y)
     model.train(was_training)
@@ -168,7 +172,7 @@ def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smooth
         correct += (logits.argmax(1) == (y.argmax(1) if y.dim() == 2 else y)).sum()
         seen += len(y)
         if step == 0:  # compilation and warm-up happen here: timed apart (one sync per epoch)
-            _sync(device)
+            synchronize(device)
             first_step = time.perf_counter() - t0
         bar.update()
         if not bar.disable and step % 20 == 0:  # .item() waits for the GPU: only for a bar that shows it
@@ -177,7 +181,7 @@ def _train_epoch(model, loader, optimizer, scheduler, device, bf16, label_smooth
 
 
 def _forward_backward(model, x, y, device, bf16, label_smoothing) -> tuple[torch.Tensor, torch.Tensor]:
-    with _autocast(device, bf16):
+    with autocast(device, bf16):
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
     loss.backward()
@@ -193,10 +197,20 @@ def _next_epoch_seconds(epoch_time: float, train_time: float, first_step: float,
     return epoch_time - max(0.0, first_step - typical)
 
 
-def _sync(device: torch.device) -> None:
-    """Wait for the GPU, so that a clock read afterwards measures the work queued before."""
+def synchronize(device: torch.device | str) -> None:
+    """Wait for the GPU, so that a clock read afterwards measures the work queued before (no-op on the CPU)."""
+    device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write ``obj`` as JSON to a temporary file beside ``path``, then ``os.replace``: a reader, or a
+    timeout, never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def epochs_for_budget(history: dict[str, list[float]], elapsed: float, time_budget: float, epochs: int,
@@ -303,7 +317,7 @@ def fit(model: nn.Module, train_loader: Iterable, epochs: int, test_loader: Iter
             train_loss, train_acc, first_step, train_model, compile_error = _train_epoch(
                 train_model, train_loader, optimizer, scheduler, device, bf16, label_smoothing, bar,
                 eager=model if train_model is not model else None)
-        _sync(device)
+        synchronize(device)
         t1 = time.perf_counter()
         test_loss, test_acc = evaluate(model, test_loader, bf16) if test_loader is not None else (math.nan,) * 2
         t2 = time.perf_counter()

@@ -3,8 +3,6 @@ the code, counted as an edge: a cycle hidden in a function-level import is still
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parent.parent / "swin_edu"
 
 
