@@ -118,21 +118,54 @@ def test_attention_is_permutation_equivariant_only_without_the_bias(M):
 @pytest.mark.parametrize("M, windows, moves", [(2, 3, [(0, 1), (1, 0), (2, 2)]), (3, 2, [(1, 1), (0, 1)]),
                                                (4, 3, [(2, 1), (1, 2)]), (7, 2, [(1, 1)])])
 def test_a_pattern_moved_by_whole_windows_gives_the_same_w_msa_output(M, windows, moves):
+    """A window-level property: the bias is defined on window positions and shared by all windows. It does not
+    need offsets: an absolute embedding per window position (the same in every window) passes too; only an
+    embedding over the whole map (ViT's) fails."""
     C, nH, H = 8, 2, M * windows
     block = SwinBlock(C, (H, H), nH, window_size=M, shift_size=0)
     with torch.no_grad():
         block.attn.relative_position_bias_table.normal_(std=0.5)
     pattern = torch.randn(M, M, C)
     ape = 0.5 * torch.randn(1, H, H, C)  # an absolute embedding over the map
+    per_window = (0.5 * torch.randn(M, M, C)).repeat(windows, windows, 1)[None]  # one vector per window position
     for wy, wx in moves:
         x = torch.randn(1, H, H, C)
         x[0, :M, :M] = pattern
         x[0, wy * M:(wy + 1) * M, wx * M:(wx + 1) * M] = pattern
         with torch.no_grad():
             out, out_ape = block.shifted_window_attention(x), block.shifted_window_attention(x + ape)
+            out_window = block.shifted_window_attention(x + per_window)
         moved = (slice(wy * M, (wy + 1) * M), slice(wx * M, (wx + 1) * M))
         torch.testing.assert_close(out[0, :M, :M], out[0][moved], atol=1e-6, rtol=0)
+        torch.testing.assert_close(out_window[0, :M, :M], out_window[0][moved], atol=1e-6, rtol=0)
         assert not torch.allclose(out_ape[0, :M, :M], out_ape[0][moved], atol=1e-6)
+
+
+@pytest.mark.parametrize("M, k, moves", [(2, 1, [(1, 1), (0, 1)]), (3, 2, [(1, 1), (1, 0)]), (4, 2, [(2, 2), (1, 2)]),
+                                         (5, 4, [(1, 1)]), (7, 3, [(4, 4), (2, 3)])])
+def test_a_pattern_moved_inside_a_window_keeps_its_output_only_with_the_relative_bias(M, k, moves):
+    """What needs offsets (section 4): a k x k pattern kept to itself by a 0 / -100 mask, as a region of SW-MSA,
+    gives the same outputs wherever it sits in the window; with an absolute embedding per window position it
+    does not."""
+    C, nH, N = 8, 2, M * M
+    attn = WindowAttention(C, nH, M)
+    with torch.no_grad():
+        attn.relative_position_bias_table.normal_(std=0.5)
+    pattern, E = torch.randn(k, k, C), 0.5 * torch.randn(M, M, C)
+
+    def outputs(top, left, embedding):
+        x = torch.randn(1, M, M, C)
+        x[0, top:top + k, left:left + k] = pattern
+        inside = torch.zeros(M, M, dtype=torch.bool)
+        inside[top:top + k, left:left + k] = True
+        inside = inside.flatten()
+        mask = torch.where(inside[:, None] == inside[None, :], 0.0, -100.0)[None]
+        with torch.no_grad():
+            return attn((x + embedding).view(1, N, C), mask)[0, inside]
+
+    for top, left in moves:
+        torch.testing.assert_close(outputs(0, 0, 0.0), outputs(top, left, 0.0), atol=1e-6, rtol=0)
+        assert not torch.allclose(outputs(0, 0, E), outputs(top, left, E), atol=1e-6)
 
 
 # --- resizing the table (Going deeper) ------------------------------------------------------------------------

@@ -278,3 +278,28 @@ def test_load_weights_reads_a_checkpoint_file_in_every_layout(layout, images, tm
     assert se.load_weights(model, str(path)) == layout
     with torch.no_grad():
         torch.testing.assert_close(model(images), reference(images), atol=1e-5, rtol=0)
+
+
+def test_torchvision_stores_the_index_as_a_buffer_but_computes_the_mask_in_forward():
+    """Going deeper, "Loading published weights": official files carry relative_position_index and attn_mask,
+    torchvision's state dict only relative_position_index (flattened); timm and swin_edu store neither."""
+    keys = torchvision.models.swin_t().state_dict().keys()
+    assert any(k.endswith("relative_position_index") for k in keys)
+    assert not any("attn_mask" in k for k in keys)
+    for model in (se.swin_t(), timm.create_model("swin_tiny_patch4_window7_224", pretrained=False)):
+        assert not any(k.endswith(("relative_position_index", "attn_mask")) for k in model.state_dict())
+
+
+def test_drop_path_draws_the_two_branches_of_a_block_independently():
+    """Going deeper, "Drop path": drop_path1 (attention) and drop_path2 (MLP) each draw, per sample."""
+    block = se.SwinBlock(8, (8, 8), 2, 4, shift_size=2, drop_path=0.5).train()
+    dropped = {}
+    for name in ("drop_path1", "drop_path2"):
+        getattr(block, name).register_forward_hook(
+            lambda module, args, out, name=name: dropped.__setitem__(name, (out == 0).flatten(1).all(1)))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        block(torch.randn(256, 8, 8, 8))
+    first, second = dropped["drop_path1"], dropped["drop_path2"]
+    assert 0 < first.sum() < 256 and 0 < second.sum() < 256
+    assert (first & ~second).any() and (~first & second).any()  # one branch dropped, the other kept

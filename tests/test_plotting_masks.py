@@ -185,3 +185,39 @@ def test_shift_idea_rejects_what_the_package_does_not_accept():
         masks.plot_shift_idea(10, 8, 4, 2)
     with pytest.raises(ValueError, match="1 <= s < M"):
         masks.plot_shift_idea(8, 8, 4, 0)
+
+
+def _window_lines(fig):
+    """(colour, line style, has a black edge) of every line drawn in the figure's panels and legends."""
+    lines = [line for ax in fig.axes for line in ax.get_lines()]
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        lines += [h for h in legend.legend_handles if isinstance(h, matplotlib.lines.Line2D)]
+    return [(line.get_color(), line.get_linestyle(), bool(line.get_path_effects())) for line in lines
+            if line.get_linestyle() not in ("None", "none", "")]
+
+
+def test_one_line_convention_for_the_windows_in_notebooks_04_and_06():
+    """W-MSA windows solid white, SW-MSA windows dashed cyan, both edged in black, in every figure and legend
+    of notebooks 04 and 06; the explorer's highlighted window is a third style (thick red, no edge)."""
+    from matplotlib.colors import same_color
+
+    from swin_edu.plotting import model
+    figs = [masks.plot_shift_idea(8, 8, 4, 2), masks.plot_shift_explorer(8, 8, 4, 2),
+            masks.plot_region_maps(8, 8, 4, 2),
+            masks.plot_reach(torch.ones(2, 8, 8, dtype=torch.bool), ["a", "b"], 4, (3, 3)),
+            model.plot_receptive_field(size=14, window_size=7, depths=(1, 2), dim=8),
+            model.plot_stage_receptive_field(img_size=64, patch_size=4, window_size=4, depths=(2, 2), position=(5, 9))]
+    for fig in figs:
+        kinds = _window_lines(fig)
+        assert kinds
+        for colour, style, edged in kinds:
+            if same_color(colour, masks._HIGHLIGHT):
+                assert style == "-" and not edged  # the highlighted window
+            else:
+                assert edged and ((same_color(colour, "white") and style == "-")
+                                  or (same_color(colour, "cyan") and style == "--")), (fig, colour, style)
+        plt.close(fig)
+    explorer = masks.plot_shift_explorer(8, 8, 4, 2)
+    assert any(same_color(c, masks._HIGHLIGHT) for c, _, _ in _window_lines(explorer))
+    assert any(same_color(c, "cyan") for c, _, _ in _window_lines(explorer))
+    plt.close(explorer)

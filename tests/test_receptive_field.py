@@ -161,3 +161,10 @@ def test_block_pair_draws_two_pre_norm_blocks():
     assert texts.count("LN") == 4 and texts.count("MLP") == 2 and texts.count("+") == 4
     assert texts.count("W-MSA") == 1 and texts.count("SW-MSA") == 1
     assert texts.index("W-MSA") < texts.index("SW-MSA")  # W-MSA first, then SW-MSA
+
+
+def test_the_token_mark_is_hollow_so_that_its_own_colour_shows():
+    """The text says the lightest spot is the token itself: the mark must not cover it."""
+    fig = plot_receptive_field(size=14, window_size=7, depths=(1,), dim=8)
+    (mark,) = [line for line in fig.axes[0].get_lines() if line.get_marker() not in ("None", None, "")]
+    assert mark.get_markerfacecolor() == "none" and mark.get_marker() == "o"

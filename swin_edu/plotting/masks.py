@@ -18,6 +18,7 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import torch
 from einops import rearrange
+from matplotlib import patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -28,16 +29,29 @@ from ..windows import check_window, region_map, shifted_window_mask, window_part
 
 __all__ = ["original_region_map", "RegionViews", "region_views", "window_name", "plot_shift_idea", "plot_regions",
            "plot_region_maps", "plot_mask_window", "plot_shift_explorer", "plot_window_weights", "plot_reach",
-           "REGION_COLORS"]
+           "REGION_COLORS", "window_lines"]
 
 #: one colour per region, indexed by the official label (a region keeps its colour when it moves)
 REGION_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
                  "#d9d9d9")
 #: colours of the regular windows in :func:`plot_shift_idea` (cycled over the window grid)
 WINDOW_COLORS = ("#a6cee3", "#fdbf6f", "#b2df8a", "#cab2d6", "#fb9a99", "#ffff99", "#8dd3c7", "#d9d9d9")
+#: the highlighted window of the explorer (a thick red outline, no edge) and the target star of plot_reach
 _HIGHLIGHT = "#d62728"
 #: the mask's two values: 0 (same region) light, -100 (masked) grey, as every heat map of the series
 MASK_COLORS = ("#a0a0a0", "#ffffff")
+
+
+def window_lines(kind: str, linewidth: float = 2.0) -> dict:
+    """The series' window borders (notebooks 04 and 06), as keyword arguments of ``plot``/``axhline``/``Line2D``.
+
+    ``kind`` "W-MSA": the regular M x M windows, solid white; "SW-MSA": the shifted windows, dashed cyan
+    (the colours of notebook 07's attention figure). Both are edged in black, so that they show on the
+    pastel regions of notebook 04 as on the magma heat maps and the grey of notebook 06.
+    """
+    colour, style = {"W-MSA": ("white", "-"), "SW-MSA": ("cyan", "--")}[kind]
+    return dict(color=colour, linewidth=linewidth, linestyle=style,
+                path_effects=[patheffects.withStroke(linewidth=linewidth + 2, foreground="black")])
 
 
 def _check_geometry(H: int, W: int, window_size: int, shift: int) -> None:
@@ -180,8 +194,9 @@ def _label_regions(ax, labels: torch.Tensor, fontsize: float) -> None:
                 fontsize=fontsize, fontweight="bold")
 
 
-_SHIFTED_GRID = dict(color="k", linewidth=2, linestyle="--")  # the shifted grid, on the original map
-_REGULAR_GRID = dict(color="k", linewidth=2, linestyle="-")  # the regular M x M windows, on the rolled map
+# the SW-MSA windows: the shifted grid on the original map, the regular grid on the rolled map
+_SHIFTED_GRID = window_lines("SW-MSA", 2.5)
+_OUTLINE = dict(color=_HIGHLIGHT, linewidth=4)  # the tokens of one window of the rolled map
 
 
 def _draw_region_panels(axes, views: RegionViews, panels: list, M: int, s: int) -> list[Line2D]:
@@ -197,20 +212,20 @@ def _draw_region_panels(axes, views: RegionViews, panels: list, M: int, s: int) 
         else:
             ax.set_xticks([])
             ax.set_yticks([])
-        if original:  # the shifted grid on the original map: cuts at s, s+M, ...
+        if original:  # the SW-MSA windows on the original map: the shifted grid, cuts at s, s+M, ...
             _lines(ax, H, W, range(s, H, M), range(s, W, M), **_SHIFTED_GRID)
             inside = torch.roll(views.inside, (s, s), (0, 1))
-        else:  # the regular grid on the rolled map
-            _lines(ax, H, W, range(M, H, M), range(M, W, M), **_REGULAR_GRID)
+        else:  # the same windows on the rolled map: the regular grid that window_partition cuts
+            _lines(ax, H, W, range(M, H, M), range(M, W, M), **_SHIFTED_GRID)
             inside = views.inside
-        _outline(ax, inside, color=_HIGHLIGHT, linewidth=3)
+        _outline(ax, inside, **_OUTLINE)
         _label_regions(ax, labels, fontsize)
         ax.set_title(title, fontsize=10)
-    return [Line2D([], [], label="dashed: shifted window grid on the original map (cuts at s, s+M, ...)",
-                   **_SHIFTED_GRID),
-            Line2D([], [], label="solid: the regular M x M windows of the rolled map", **_REGULAR_GRID),
-            Line2D([], [], color=_HIGHLIGHT, linewidth=3,
-                   label=f"red: the tokens of {window_name(H, W, M, views.window)} of the rolled map, on both maps")]
+    return [Line2D([], [], label="dashed cyan: the SW-MSA windows (original map: the grid shifted by s;\n"
+                                 "rolled map: the regular M x M grid that window_partition cuts)", **_SHIFTED_GRID),
+            Line2D([], [], **_OUTLINE,
+                   label=f"thick red: the tokens of {window_name(H, W, M, views.window)} of the rolled map, "
+                         "on both maps")]
 
 
 def _code_panels(views: RegionViews) -> list:
@@ -222,10 +237,11 @@ def _code_panels(views: RegionViews) -> list:
 def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2) -> Figure:
     """Why shift, in one picture: the W-MSA windows and the shifted windows of the next block.
 
-    Tokens are coloured by their regular M x M window (W-MSA, solid lines); the dashed lines are the
-    window grid shifted by s (SW-MSA's windows, drawn on the original map). A dashed window away from the
-    map's edges holds tokens of four colours, one along an edge of two, one at a corner of the map of one
-    only: SW-MSA mixes tokens of different W-MSA windows wherever its windows cross a W-MSA border.
+    Tokens are coloured by their regular M x M window (W-MSA, solid white lines); the dashed cyan lines are
+    the window grid shifted by s (SW-MSA's windows, drawn on the original map): :func:`window_lines`. A
+    dashed window away from the map's edges holds tokens of four colours, one along an edge of two, one at a
+    corner of the map of one only: SW-MSA mixes tokens of different W-MSA windows wherever its windows cross
+    a W-MSA border.
     H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
     """
     M, s = window_size, shift
@@ -237,10 +253,10 @@ def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2
     ax.imshow(colours.numpy(), cmap=ListedColormap(WINDOW_COLORS), vmin=-0.5, vmax=len(WINDOW_COLORS) - 0.5,
               interpolation="nearest")
     _cells(ax, H, W)
-    _lines(ax, H, W, range(M, H, M), range(M, W, M), color="k", linewidth=2.5)
-    _lines(ax, H, W, range(s, H, M), range(s, W, M), color=_HIGHLIGHT, linewidth=2.5, linestyle="--")
-    ax.legend(handles=[Line2D([], [], color="k", linewidth=2.5, label="W-MSA windows (colours)"),
-                       Line2D([], [], color=_HIGHLIGHT, linewidth=2.5, linestyle="--",
+    _lines(ax, H, W, range(M, H, M), range(M, W, M), **window_lines("W-MSA", 2.5))
+    _lines(ax, H, W, range(s, H, M), range(s, W, M), **window_lines("SW-MSA", 2.5))
+    ax.legend(handles=[Line2D([], [], **window_lines("W-MSA", 2.5), label="W-MSA windows (colours)"),
+                       Line2D([], [], **window_lines("SW-MSA", 2.5),
                               label=f"SW-MSA: the grid shifted by s = {s}")],
               loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=9, frameon=False)
     ax.set_title(f"{H}x{W} map, M = {M}: a shifted window that crosses a W-MSA border\n"
@@ -252,10 +268,11 @@ def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2
 def plot_regions(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
     """The regions of :func:`swin_edu.region_map`, on the rolled map and carried back to the original map.
 
-    Right: the rolled map with its regular M x M windows (solid) and the labels 0..8. Left: the same
-    labels on the original map, with the shifted window grid (dashed). A region keeps its colour; the red
-    outline follows the tokens of one window of the rolled map (default: the top-right one, labels 1
-    and 2). Arguments and errors as :func:`region_views`.
+    Right: the rolled map with its regular M x M grid and the labels 0..8. Left: the same labels on the
+    original map, with the shifted window grid. Both grids are the SW-MSA windows (dashed cyan,
+    :func:`window_lines`). A region keeps its colour; the thick red outline follows the tokens of one
+    window of the rolled map (default: the top-right one, labels 1 and 2). Arguments and errors as
+    :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -272,10 +289,11 @@ def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 
 
     Top row: the numbering on the original map (:func:`original_region_map`, as the usual drawings of
     the nine regions number them). Bottom row: the official labels (:func:`swin_edu.region_map`,
-    defined on the rolled map). Left: original map, with the shifted window grid (dashed). Right: rolled
-    map, with the regular M x M window grid (solid). A region keeps its colour everywhere; the red outline
-    follows the tokens of one window of the rolled map, by default the top-right one (original-map
-    regions 5 and 3, the code's labels 1 and 2). Arguments and errors as :func:`region_views`.
+    defined on the rolled map). Left: original map, with the shifted window grid. Right: rolled map, with
+    the regular M x M grid: the same SW-MSA windows, dashed cyan on both. A region keeps its colour
+    everywhere; the thick red outline follows the tokens of one window of the rolled map, by default the
+    top-right one (original-map regions 5 and 3, the code's labels 1 and 2). Arguments and errors as
+    :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -354,9 +372,9 @@ def plot_shift_explorer(H: int = 8, W: int = 8, window_size: int = 4, shift: int
                         window: int | None = None) -> Figure:
     """The figure of notebook 04's shift explorer: :func:`plot_regions` and :func:`plot_mask_window` in one.
 
-    Left: the official labels on the original and on the rolled map, the chosen window of the rolled map
-    outlined in red on both. Right: that window's tokens and its [N, N] mask. Arguments and errors as
-    :func:`region_views`.
+    Left: the official labels on the original map (top) and on the rolled map (below), the SW-MSA windows
+    dashed cyan, the chosen window of the rolled map outlined in thick red on both. Right: that window's
+    tokens and its [N, N] mask. Arguments and errors as :func:`region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -407,7 +425,7 @@ def plot_reach(maps: torch.Tensor, titles: list[str], window_size: int, target: 
         maps: [K, H, W] bool, True where the output at ``target`` depends on the input token (e.g.
             :func:`swin_edu.plotting.reached_tokens`).
         titles: K panel titles.
-        window_size: M, for the (unshifted) window grid drawn on every panel.
+        window_size: M, for the W-MSA window grid drawn on every panel (solid white, :func:`window_lines`).
         target: (row, column) of the output token, marked with a star.
     """
     K, H, W = maps.shape
@@ -416,7 +434,7 @@ def plot_reach(maps: torch.Tensor, titles: list[str], window_size: int, target: 
         ax.imshow(reach.float().numpy(), cmap=ListedColormap(["#b4b4b4", "#80b1d3"]), vmin=0, vmax=1)
         _cells(ax, H, W)
         _lines(ax, H, W, range(window_size, H, window_size), range(window_size, W, window_size),
-               color="k", linewidth=2)
+               **window_lines("W-MSA"))
         ax.plot(target[1], target[0], marker="*", markersize=16, color=_HIGHLIGHT)
         ax.set_title(f"{title}\n{int(reach.sum())} of {H * W} input tokens reach it (blue)",
                      fontsize=10)

@@ -21,6 +21,7 @@ from torch import nn
 
 from ..block import SwinBlock
 from ..model import SwinTransformer
+from .masks import window_lines
 
 __all__ = [
     "plot_vit_vs_swin", "plot_pipeline", "plot_block_pair",
@@ -29,8 +30,10 @@ __all__ = [
 ]
 
 TOKEN_GRID = "#b0b0b0"
+#: the windows of the hierarchy figure (notebook 00)
 WINDOW = "#d62728"
-SHIFTED = "#1f77b4"
+#: the token whose footprint a figure shows: a hollow ring, so that its own colour stays visible
+TOKEN_MARK = dict(marker="o", ms=14, mfc="none", mec="#00d000", mew=2.0, ls="none")
 
 
 # ---------------------------------------------------------------------------- hierarchy
@@ -136,29 +139,31 @@ def plot_block_pair() -> Figure:
     """Two Swin blocks as boxes and arrows: LN -> W-MSA -> + -> LN -> MLP -> +, then the same with SW-MSA.
 
     Each row is one block; the line above the boxes is the residual path, which skips LayerNorm and
-    attention (and LayerNorm and MLP) and is added back at the circles. Attention boxes use the colours
-    of the window grids in the footprint figures (red: W-MSA, blue: SW-MSA).
+    attention (and LayerNorm and MLP) and is added back at the circles. Attention boxes use the series'
+    window lines (:func:`swin_edu.plotting.window_lines`): W-MSA white with a solid black edge, SW-MSA cyan
+    with a dashed one.
     """
     fig, ax = plt.subplots(figsize=(11.5, 3.6))
     width, height, gap = 1.25, 0.62, 0.42
     grey, green = "#e6e6e6", "#c7e9c0"
-    rows = [("block 1: W-MSA (windows M x M)", "W-MSA", "#f4b6b6", WINDOW),
-            ("block 2: SW-MSA (windows shifted by s)", "SW-MSA", "#b9d3ec", SHIFTED)]
-    for r, (label, attn, fill, edge) in enumerate(rows):
+    rows = [("block 1: W-MSA (windows M x M)", "W-MSA", "white", "-"),
+            ("block 2: SW-MSA (windows shifted by s)", "SW-MSA", "#b3f5fa", "--")]
+    for r, (label, attn, fill, style) in enumerate(rows):
         y = 1.7 - 2.1 * r
-        steps = [("LN", grey, "#666666"), (attn, fill, edge), ("+", None, None),
-                 ("LN", grey, "#666666"), ("MLP", green, "#4a8f3c"), ("+", None, None)]
+        steps = [("LN", grey, "#666666", "-"), (attn, fill, "black", style), ("+", None, None, None),
+                 ("LN", grey, "#666666", "-"), ("MLP", green, "#4a8f3c", "-"), ("+", None, None, None)]
         x = 0.0
         ax.text(-0.35, y, r"$z^{l-1}$" if r == 0 else r"$z^{l}$", ha="right", va="center", fontsize=12)
         centres = []
-        for name, fc, ec in steps:
+        for name, fc, ec, ls in steps:
             if fc is None:  # the addition of the residual
                 ax.add_patch(plt.Circle((x + 0.22, y), 0.22, fc="white", ec="#222222", lw=1.3, zorder=3))
                 ax.text(x + 0.22, y, "+", ha="center", va="center", fontsize=13, zorder=4)
                 centres.append((x, x + 0.44))
                 x += 0.44 + gap
             else:
-                ax.add_patch(Rectangle((x, y - height / 2), width, height, fc=fc, ec=ec, lw=1.5, zorder=3))
+                ax.add_patch(Rectangle((x, y - height / 2), width, height, fc=fc, ec=ec, ls=ls,
+                                       lw=2.0 if name == attn else 1.5, zorder=3))
                 ax.text(x + width / 2, y, name, ha="center", va="center", fontsize=11, zorder=4)
                 centres.append((x, x + width))
                 x += width + gap
@@ -253,7 +258,8 @@ def _footprint_cmap() -> ListedColormap:
 def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box: int = 1):
     """Heat map of a footprint relative to its largest value, on a log scale from :data:`COLOUR_FLOOR`
     (darkest) to 1 (lightest; the largest value, usually the token itself through the residual path);
-    tokens not reached (:func:`reached_tokens`) grey; window grids; the token as a star (and, if
+    tokens not reached (:func:`reached_tokens`) grey; window grids ``(step, offset, kind)``, kind "W-MSA"
+    or "SW-MSA" (:func:`swin_edu.plotting.window_lines`); the token inside a hollow green ring (and, if
     ``box`` > 1, the box x box input tokens under it outlined in green). Returns the image, for the
     colour bar."""
     reached = reached_tokens(footprint).numpy()
@@ -261,15 +267,15 @@ def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box:
     image = ax.imshow(np.ma.masked_where(~reached, f), cmap=_footprint_cmap(),
                       norm=LogNorm(vmin=COLOUR_FLOOR, vmax=1.0, clip=True),
                       extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
-    for step, offset, color, style in grids:
+    for step, offset, kind in grids:
         for p in np.arange(offset, f.shape[0] + 1, step):
-            ax.axhline(p - 0.5, color=color, lw=1.0, ls=style)
+            ax.axhline(p - 0.5, **window_lines(kind, 1.2))
         for p in np.arange(offset, f.shape[1] + 1, step):
-            ax.axvline(p - 0.5, color=color, lw=1.0, ls=style)
+            ax.axvline(p - 0.5, **window_lines(kind, 1.2))
     if box > 1:
         r0, c0 = token[0] // box * box, token[1] // box * box
         ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), box, box, fill=False, edgecolor="#00d000", lw=1.5))
-    ax.plot(token[1], token[0], marker="*", color="#00d000", ms=13, mec="white", mew=0.8)
+    ax.plot(token[1], token[0], **TOKEN_MARK)
     ax.set_title(title, fontsize=9.5)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -283,12 +289,13 @@ def _footprint_colorbar(fig, axes, image) -> None:
     bar.set_label("footprint / its largest value (log): light = large", fontsize=8)
 
 
-def _footprint_legend(fig, shifted: bool, star: str) -> None:
-    """One legend under the panels: what the lines, the star and grey mean."""
-    handles = [Line2D([], [], color=WINDOW, lw=1.2, label="W-MSA windows")]
+def _footprint_legend(fig, shifted: bool, mark: str) -> None:
+    """One legend under the panels: what the lines, the ring and grey mean."""
+    handles = [Line2D([], [], **window_lines("W-MSA", 1.2), label="W-MSA windows")]
     if shifted:
-        handles.append(Line2D([], [], color=SHIFTED, lw=1.2, ls="--", label=r"SW-MSA windows (shifted by $s = \lfloor M/2 \rfloor$)"))
-    handles += [Line2D([], [], color="#00d000", marker="*", ms=11, mec="white", ls="none", label=star),
+        handles.append(Line2D([], [], **window_lines("SW-MSA", 1.2),
+                              label=r"SW-MSA windows (shifted by $s = \lfloor M/2 \rfloor$)"))
+    handles += [Line2D([], [], **{**TOKEN_MARK, "ms": 11}, label=mark),
                 Patch(facecolor=NOT_REACHED, edgecolor="#888888",
                       label=f"grey: not reached (footprint <= {REACH_THRESHOLD:.0e} of its largest value)")]
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5, frameon=False)
@@ -300,11 +307,11 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
     """Gradient footprint of one output token after 1, 2, 4, ... Swin blocks (one panel per depth).
 
     Uses :func:`block_stack` and :func:`gradient_footprint` on a random input (same ``seed``).
-    Red solid lines: the W-MSA windows; blue dashed: the SW-MSA windows (shifted by s = M // 2);
-    colour: footprint relative to its largest value, log scale from :data:`COLOUR_FLOOR` to 1, light =
-    large, one colour bar for all panels; grey: not reached (:func:`reached_tokens`); star: the output
-    token, at its own
-    position (input and output maps have the same size). The SW-MSA code rolls the map up-left by s;
+    Solid white lines: the W-MSA windows; dashed cyan: the SW-MSA windows (shifted by s = M // 2), both
+    edged in black (:func:`swin_edu.plotting.window_lines`); colour: footprint relative to its largest
+    value, log scale from :data:`COLOUR_FLOOR` to 1, light = large, one colour bar for all panels; grey:
+    not reached (:func:`reached_tokens`); hollow green ring: the output token, at its own position (input
+    and output maps have the same size). The SW-MSA code rolls the map up-left by s;
     on the original map that is the window grid moved down-right by s, as drawn.
     """
     blocks = block_stack(size, window_size, max(depths), dim, num_heads, seed)
@@ -317,11 +324,11 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
         kinds = kinds if depth <= 2 else f"{depth // 2} x (W-MSA + SW-MSA)"
         title = (f"after {depth} block{'s' * (depth > 1)}: {kinds}\n"
                  f"{int(reached_tokens(f).sum())} of {size * size} tokens reached")
-        image = _footprint_panel(ax, f, token, [(M, 0, WINDOW, "-"), (M, s, SHIFTED, "--")], title)
+        image = _footprint_panel(ax, f, token, [(M, 0, "W-MSA"), (M, s, "SW-MSA")], title)
     _footprint_colorbar(fig, axes, image)
     fig.suptitle(f"Where output token {token} gets its information from ({size}x{size} map, M = {M}, s = {s})",
                  fontsize=11)
-    _footprint_legend(fig, shifted=True, star=f"output token {token} (row, column)")
+    _footprint_legend(fig, shifted=True, mark=f"output token {token} (row, column)")
     return fig
 
 
@@ -359,10 +366,10 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
                                num_heads: Sequence[int] | None = None) -> Figure:
     """Footprint on the patch grid of one token at the output of each stage (see :func:`stage_footprints`).
 
-    Red solid lines: the stage's W-MSA windows drawn on the patch grid (M * 2^(t-1) patches wide in
-    stage t); blue dashed: its SW-MSA windows (none where min(H, W) <= M switches the shift off); star:
-    patch ``position``; green square: the 2^(t-1) x 2^(t-1) patches under the stage's token; colour and
-    grey as in :func:`plot_receptive_field`.
+    Solid white lines: the stage's W-MSA windows drawn on the patch grid (M * 2^(t-1) patches wide in
+    stage t); dashed cyan: its SW-MSA windows (none where min(H, W) <= M switches the shift off); hollow
+    green ring: patch ``position``; green square: the 2^(t-1) x 2^(t-1) patches under the stage's token;
+    colour and grey as in :func:`plot_receptive_field`.
     """
     maps = stage_footprints(img_size, patch_size, window_size, embed_dim, depths, position, seed, num_heads)
     side = img_size // patch_size
@@ -372,7 +379,7 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
         s_i = side >> i
         M = min(window_size, s_i)
         shift = window_size // 2 if s_i > window_size and depths[i] > 1 else 0
-        grids = [(M << i, 0, WINDOW, "-")] + ([(M << i, shift << i, SHIFTED, "--")] if shift else [])
+        grids = [(M << i, 0, "W-MSA")] + ([(M << i, shift << i, "SW-MSA")] if shift else [])
         any_shift |= bool(shift)
         reached = reached_tokens(f)
         title = (f"stage {i + 1} output ({s_i}x{s_i}, M = {M}, s = {shift})\n"
@@ -384,7 +391,8 @@ def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_
     fig.suptitle(f"Receptive field across stages, on the {side}x{side} patch grid ({patch_size}x{patch_size} px "
                  f"patches) of a small random Swin (C = {embed_dim}, depths {list(depths)}, heads {heads}, "
                  f"M = {window_size})", fontsize=11)
-    _footprint_legend(fig, shifted=any_shift, star=f"patch {tuple(position)}; green square: the patches under the token")
+    _footprint_legend(fig, shifted=any_shift,
+                      mark=f"patch {tuple(position)}; green square: the patches under the token")
     return fig
 
 
