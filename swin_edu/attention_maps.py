@@ -12,9 +12,9 @@ what one query token attends to, we
    :func:`swin_edu.window_reverse` and undo the roll (+s): the map is then in image order.
 
 For a W-MSA block the non-zero part is the query's M x M window; for an SW-MSA block it is the
-shifted window that holds the query, cut down to the query's region by the -100 mask (keys of the
-other regions keep a weight of about e^-100 ~ 4e-44 times the others, a float32 denormal, not exactly 0;
-"receives attention" therefore means a weight above a threshold such as 1e-30). A fixed threshold is
+shifted window that holds the query, cut down to the query's region by the -100 mask (the mask multiplies
+a key of another region's term of the softmax by e^-100 ~ 4e-44: its weight is tiny, a float32 denormal or
+exactly 0; "receives attention" therefore means a weight above a threshold such as 1e-30). A fixed threshold is
 enough because attention weights are probabilities, already relative to their row's total of 1
 (notebook 06's footprints have no fixed scale, so "reached" there is relative: F > 1e-20 * max F).
 
@@ -82,7 +82,8 @@ def attention_map(model: SwinTransformer, images: torch.Tensor, stage: int, bloc
     Returns:
         [B, nH, H, W] on the stage's token grid, un-rolled: entry [b, h, y, x] is the weight
         head h of the query gives to the token at (y, x). Each [b, h] map sums to 1 and is exactly
-        zero outside the query's (shifted) window; inside it, keys of another region get ~e^-100.
+        zero outside the query's (shifted) window; inside it, keys of another region get a tiny weight
+        (their softmax term times e^-100; often exactly 0).
     """
     check_stage_block(model, stage, block)
     blk = model.layers[stage].blocks[block]

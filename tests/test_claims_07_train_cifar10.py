@@ -5,6 +5,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -65,6 +66,56 @@ def test_a_token_attends_exactly_inside_its_window_within_its_region(img_size, p
                 expected &= regions == regions[qy, qx]
             assert torch.equal((maps > VISIBLE).any(0), expected), (qy, qx, block)
             assert maps[:, ~expected].max() < 1e-40  # masked keys: ~e^-100, far below the threshold
+
+
+@pytest.mark.parametrize("img_size, patch, M", GEOMETRIES[:3])
+def test_where_a_query_attends_does_not_depend_on_the_weights(img_size, patch, M):
+    """Section 7's claim "the windows and the mask alone, not training": two models with other weights
+    (another initialisation, and biases and projections scaled up) give every query the same support."""
+    a, b = _model(img_size, patch, M, seed=0), _model(img_size, patch, M, seed=1)
+    with torch.no_grad():
+        for blk in b.layers[0].blocks:
+            blk.attn.qkv.weight.mul_(3)
+            blk.attn.relative_position_bias_table.mul_(3)
+    images = torch.randn(1, 3, img_size, img_size)
+    H = img_size // patch
+    for qy, qx in itertools.product(range(H), repeat=2):
+        pixel = (qy * patch, qx * patch)
+        for block in (0, 1):
+            support_a = (attention_map(a, images, 0, block, pixel)[0] > VISIBLE).any(0)
+            support_b = (attention_map(b, images, 0, block, pixel)[0] > VISIBLE).any(0)
+            assert torch.equal(support_a, support_b), (qy, qx, block)
+
+
+@pytest.mark.parametrize("M, seed", [(4, 0), (3, 1), (7, 2)])
+def test_the_mask_multiplies_a_masked_keys_exponential_by_e_minus_100(M, seed):
+    """Section 7 and Going deeper: -100 on a logit multiplies its term of the softmax by e^-100, so a masked
+    key's weight is e^-100 * exp(logit) / (sum over the query's region): in float64 exactly that, far below
+    1e-30; in float32, with logits as spread as a trained model's, often exactly 0."""
+    torch.manual_seed(seed)
+    H = W = 2 * M
+    s = M // 2
+    model = swin_cifar(img_size=H * 4, embed_dim=16, depths=(2,), num_heads=(2,), patch_size=4, window_size=M).eval()
+    blk = model.layers[0].blocks[1]
+    with torch.no_grad():
+        blk.attn.relative_position_bias_table.normal_(0, 1)
+    x = torch.randn(4, M * M, 16)  # the 4 windows of one 2M x 2M map
+    mask = blk.attn_mask  # [nW, N, N], 0 / -100
+    masked = mask < -1
+    attn64 = blk.attn.double()
+    unmasked = attn64.attention_weights(x.double())  # [nW, nH, N, N]: the same logits, no mask
+    weights = attn64.attention_weights(x.double(), mask.double())
+    region_share = (unmasked * ~masked[:, None]).sum(-1, keepdim=True)  # sum over the query's region
+    expected = torch.where(masked[:, None], math.exp(-100) * unmasked, unmasked) / region_share
+    torch.testing.assert_close(weights, expected, rtol=1e-9, atol=0)
+    assert weights[masked[:, None].expand_as(weights)].max() < 1e-30
+    blk.attn.float()
+    with torch.no_grad():
+        blk.attn.qkv.weight.mul_(4)  # spread-out logits, as after training
+    weights32 = blk.attn.attention_weights(x, mask)
+    values = weights32[masked[:, None].expand_as(weights32)]
+    assert (values == 0).any() and values.max() < 1e-30
+    assert s > 0
 
 
 @pytest.mark.parametrize("H, W, M", [(8, 8, 4), (6, 6, 3), (10, 10, 5), (56, 56, 7), (8, 12, 4), (12, 8, 4),
@@ -191,7 +242,8 @@ def _run_section_7(device, recipe_model, pixel, image_index=1, cells=None):
     exec(imports, namespace)
     torch.manual_seed(0)
     namespace.update(model=swin_cifar(**recipe_model).to(device), DEVICE=torch.device(device), IMAGE_INDEX=image_index,
-                     PIXEL=pixel, test_x=torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8))
+                     PIXEL=pixel, test_x=torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8),
+                     recipe=SimpleNamespace(model=recipe_model))
     for source in section[:cells]:
         exec(source, namespace)
         plt.close("all")

@@ -121,3 +121,12 @@ def test_token_windows_regular_and_shifted_window_of_the_query():
     plt.close(fig)
     with pytest.raises(ValueError, match="outside"):
         plot_token_windows(image, (8, 8), 4, 2, (32, 0))
+
+
+def test_learned_bias_limits_share_one_scale_between_figures():
+    """Notebook 07 draws blocks 1 and 2 with one colour scale: `limits` sets it for every head."""
+    from swin_edu.plotting import plot_learned_bias
+    fig = plot_learned_bias(torch.zeros(2, 7, 7), "bias", limits=(-2.0, 3.0))
+    images = [ax.images[0] for ax in fig.axes if ax.get_title().startswith("head")]
+    assert [im.get_clim() for im in images] == [(-2.0, 3.0)] * 2
+    plt.close(fig)

@@ -116,7 +116,8 @@ def plot_lr_schedule(warmup_steps: int = 5, total_steps: int = 60) -> Figure:
 
 
 #: "receives attention": a weight above this. Attention weights are probabilities (each query's row sums
-#: to 1), so a fixed threshold is already relative; a masked pair gets ~e^-100 ~ 4e-44, far below it.
+#: to 1), so a fixed threshold is already relative; the -100 mask multiplies a masked key's softmax term by
+#: e^-100 (~4e-44): its weight is far below it (a float32 denormal, often exactly 0).
 VISIBLE = 1e-30
 #: title colours of :func:`plot_predictions`
 CORRECT, WRONG = "tab:green", "tab:red"
@@ -227,7 +228,7 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     axes = axes[0]
     axes[0].imshow(_to_hwc(image))
     axes[0].set_title("image", fontsize=9)
-    visible = (maps > VISIBLE).any(0)  # masked pairs get ~1e-44 (exp(-100)), not exactly 0
+    visible = (maps > VISIBLE).any(0)  # masked keys: a tiny denormal or exactly 0
     ys, xs = visible.nonzero(as_tuple=True)
     cmap = plt.get_cmap("magma").with_extremes(bad=mcolors.to_rgba(MASKED, 0.6))  # grey: no attention, image shows through
     for head, ax in enumerate(axes[1:]):
@@ -266,18 +267,19 @@ def plot_attention_maps(image: torch.Tensor, maps: torch.Tensor, pixel: tuple[in
     return fig
 
 
-def plot_learned_bias(bias: torch.Tensor, title: str) -> Figure:
+def plot_learned_bias(bias: torch.Tensor, title: str, limits: tuple[float, float] | None = None) -> Figure:
     """Each head's (2M-1)x(2M-1) bias image (from
     :func:`swin_edu.attention_maps.relative_position_bias_image`, any device), indexed by the relative
     position Δ = query - key: the centre (marked +) is Δ = 0, the query itself; the pixel at (Δy, Δx) from
     the centre is the bias for a key Δy rows above and Δx columns left of the query. ``viridis``, light =
-    large, one colour scale for all heads (so that the heads can be compared)."""
+    large, one colour scale for all heads (so that the heads can be compared): from the smallest to the
+    largest entry, or ``limits`` = (low, high) to share one scale between figures (e.g. two blocks)."""
     bias = bias.detach().float().cpu()
     nH, size, _ = bias.shape
     M = (size + 1) // 2
     fig, axes = plt.subplots(1, nH, figsize=(2.4 * nH, 2.6), squeeze=False)
     ticks = [0, M - 1, size - 1]
-    low, high = bias.min().item(), bias.max().item()
+    low, high = limits if limits is not None else (bias.min().item(), bias.max().item())
     for head, ax in enumerate(axes[0]):
         im = ax.imshow(bias[head].numpy(), cmap="viridis", vmin=low, vmax=high)
         ax.plot(M - 1, M - 1, "+", color="red", markersize=8)
