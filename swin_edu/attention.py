@@ -70,52 +70,41 @@ class WindowAttention(nn.Module):
         """The bias added to every window's logits: [nH, N, N]."""
         return relative_position_bias(self.relative_position_bias_table, self.relative_position_index)
 
-    def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """[B*nW, N, C] -> q, k, v, each [B*nW, nH, N, d]."""
-        qkv = rearrange(self.qkv(x), "bw n (three h d) -> three bw h n d", three=3, h=self.num_heads)
-        return qkv.unbind(0)
-
-    def _logit_bias(self, mask: torch.Tensor | None) -> torch.Tensor:
-        """Relative position bias plus shift mask: [nH, N, N] or [nW, nH, N, N]."""
-        bias = self.relative_position_bias()
-        return bias if mask is None else mask[:, None] + bias  # [nW, 1, N, N] + [nH, N, N]
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        q, k, v, bias = self._heads(x, mask)  # q, k, v [B, nW*nH, N, d]; bias [nW*nH, N, N]
+        if self.fused or (self.fused is None and x.is_cuda):
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), scale=self.scale)
+        else:
+            attn = ((q * self.scale) @ k.transpose(-2, -1) + bias).softmax(-1)  # [B, nW*nH, N, N]
+            out = attn @ v  # [B, nW*nH, N, d]
+        out = rearrange(out, "b (nw h) n d -> (b nw) n (h d)", h=self.num_heads)  # heads side by side
+        return self.proj(out)  # [B*nW, N, C]
 
     def attention_weights(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """softmax(Q K^T / sqrt(d) + B + mask) for every window and head: [B*nW, nH, N, N]."""
-        q, k, _ = self._qkv(x)
-        return self._weights(q, k, mask)
+        """softmax(Q K^T / sqrt(d) + B + mask) for every window and head: [B*nW, nH, N, N]
+        (the explicit path of :meth:`forward`, stopped before the weights multiply V)."""
+        q, k, _, bias = self._heads(x, mask)
+        attn = ((q * self.scale) @ k.transpose(-2, -1) + bias).softmax(-1)  # [B, nW*nH, N, N]
+        return rearrange(attn, "b (nw h) i j -> (b nw) h i j", h=self.num_heads)
 
-    def _weights(self, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        logits = (q * self.scale) @ k.transpose(-2, -1)  # [B*nW, nH, N, N]
-        bias = self._logit_bias(mask)
-        if mask is not None:  # group the windows by image so the mask broadcasts over B
-            logits = rearrange(logits, "(b nw) h i j -> b nw h i j", nw=mask.shape[0])
-            return rearrange((logits + bias).softmax(-1), "b nw h i j -> (b nw) h i j")
-        return (logits + bias).softmax(-1)
+    def _heads(self, x: torch.Tensor, mask: torch.Tensor | None):
+        """Queries, keys and values per head, and the term added to their logits.
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        q, k, v = self._qkv(x)
-        if self.fused or (self.fused is None and x.is_cuda):
-            out = self._fused(q, k, v, mask)
-        else:
-            out = self._weights(q, k, mask) @ v  # [B*nW, nH, N, d]
-        return self.proj(rearrange(out, "bw h n d -> bw n (h d)"))
+        All windows of an image share one additive term, bias_h + mask ([nW, nH, N, N]): instead of
+        copying it for each of the B images, q, k and v are grouped by image, [B, nW*nH, N, d], and
+        the term, [nW*nH, N, N], broadcasts over B (nW = 1 without a mask: the bias is the same for
+        every window)."""
+        nW = 1 if mask is None else mask.shape[0]
+        if x.dim() != 3 or x.shape[0] % nW or x.shape[2] != self.dim:
+            raise ValueError(f"expected windows [B*nW, N, {self.dim}] with nW = {nW} windows per image "
+                             f"(the mask's first axis), got {tuple(x.shape)}")
+        qkv = rearrange(self.qkv(x), "(b nw) n (three h d) -> three b (nw h) n d", three=3, nw=nW, h=self.num_heads)
+        bias = self.relative_position_bias()  # [nH, N, N]
+        if mask is not None:
+            bias = mask[:, None] + bias  # [nW, 1, N, N] + [nH, N, N] -> [nW, nH, N, N]
+        return *qkv.unbind(0), bias.flatten(0, -3)  # bias: [nW*nH, N, N]
 
-    def _fused(self, q, k, v, mask: torch.Tensor | None) -> torch.Tensor:
-        """scaled_dot_product_attention with bias (and mask) broadcast over the batch.
-
-        The windows of all images share one [nW, nH, N, N] additive term, so instead of
-        copying it B times we view q, k, v as [B, nW*nH, N, d] and pass a [nW*nH, N, N] term
-        that broadcasts over B."""
-        bias = self._logit_bias(mask).to(q.dtype)
-        if mask is None:
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=self.scale)
-        nW = mask.shape[0]
-        q, k, v = (rearrange(t, "(b nw) h n d -> b (nw h) n d", nw=nW) for t in (q, k, v))
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.flatten(0, 1), scale=self.scale)
-        return rearrange(out, "b (nw h) n d -> (b nw) h n d", nw=nW)
-
-    def flops(self, num_windows: int) -> int:
-        """Multiply-accumulates for ``num_windows`` windows: with N = M*M tokens each and hw = nW*N,
-        4hwC^2 (q, k, v and output projections) + 2 M^2 hwC (QK^T and attention x V)."""
-        return wmsa_macs(num_windows * self.window_size**2, 1, self.dim, self.window_size)
+    def flops(self, H: int, W: int) -> int:
+        """Multiply-accumulates for one [H, W, C] map cut into M x M windows (:func:`wmsa_macs`):
+        4HWC^2 (q, k, v and output projections) + 2 M^2 HWC (QK^T and attention x V)."""
+        return wmsa_macs(H, W, self.dim, self.window_size)

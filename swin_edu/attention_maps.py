@@ -5,11 +5,11 @@ map is rolled by -s first, see :meth:`swin_edu.SwinBlock.shifted_window_attentio
 what one query token attends to, we
 
 1. run the model up to that block and apply its ``norm1`` (the input of ``block.attn``);
-2. roll by -s and cut into windows exactly as the block does;
+2. roll by -s and cut into windows with the block's own :meth:`swin_edu.SwinBlock.to_windows`;
 3. take the softmax weights of :meth:`swin_edu.WindowAttention.attention_weights`
    ([B*nW, nH, N, N]) for the query's row;
 4. write that row into an otherwise empty map at its window's place, undo the partition with
-   :func:`swin_edu.window_reverse` and undo the roll (+s): the map is then in image order.
+   :meth:`swin_edu.SwinBlock.from_windows` (window reverse, roll by +s): the map is then in image order.
 
 For a W-MSA block the non-zero part is the query's M x M window; for an SW-MSA block it is the
 shifted window that holds the query, cut down to the query's region by the -100 mask (the mask multiplies
@@ -28,7 +28,6 @@ import torch
 from einops import rearrange
 
 from .model import SwinTransformer
-from .windows import window_partition, window_reverse
 
 __all__ = ["block_input", "check_stage_block", "token_of_pixel", "attention_map", "relative_position_bias_image"]
 
@@ -94,8 +93,7 @@ def attention_map(model: SwinTransformer, images: torch.Tensor, stage: int, bloc
     if not (0 <= qy < H and 0 <= qx < W):
         raise ValueError(f"pixel {pixel} is outside the {H}x{W} token grid of stage {stage}")
 
-    rolled = torch.roll(x, shifts=(-s, -s), dims=(1, 2)) if s else x
-    weights = blk.attn.attention_weights(window_partition(rolled, M).flatten(1, 2), blk.attn_mask)
+    weights = blk.attn.attention_weights(blk.to_windows(x), blk.attn_mask)  # [B*nW, nH, N, N]
     # where the query sits after the roll: its window k and its index i inside the window
     ry, rx = (qy - s) % H, (qx - s) % W
     k = (ry // M) * (W // M) + rx // M
@@ -105,9 +103,7 @@ def attention_map(model: SwinTransformer, images: torch.Tensor, stage: int, bloc
 
     windows = torch.zeros(B, nW, M * M, weights.shape[2], dtype=weights.dtype, device=weights.device)
     windows[:, k] = rearrange(weights[:, k, :, i], "b h j -> b j h")  # only the query's window is non-zero
-    maps = window_reverse(rearrange(windows, "b nw (m1 m2) h -> (b nw) m1 m2 h", m1=M), M, H, W)  # [B, H, W, nH]
-    if s:
-        maps = torch.roll(maps, shifts=(s, s), dims=(1, 2))  # undo the cyclic shift
+    maps = blk.from_windows(windows.flatten(0, 1))  # [B, H, W, nH], windows put back and the roll undone
     return rearrange(maps, "b y x h -> b h y x")
 
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .attention import WindowAttention
-from .windows import check_window, shifted_window_mask, window_partition, window_reverse
+from .windows import check_window, fit_window, shifted_window_mask, window_partition, window_reverse
 
 __all__ = ["SwinBlock", "Mlp", "DropPath"]
 
@@ -67,8 +67,7 @@ class SwinBlock(nn.Module):
                  shift_size: int = 0, mlp_ratio: float = 4.0, drop_path: float = 0.0):
         super().__init__()
         H, W = input_resolution
-        if min(H, W) <= window_size:
-            window_size, shift_size = min(H, W), 0
+        window_size, shift_size = fit_window(H, W, window_size, shift_size)
         check_window(H, W, window_size, shift_size)
         self.input_resolution, self.window_size, self.shift_size = (H, W), window_size, shift_size
         self.norm1 = nn.LayerNorm(dim)
@@ -85,22 +84,27 @@ class SwinBlock(nn.Module):
         return x + self.drop_path2(self.mlp(self.norm2(x)))
 
     def shifted_window_attention(self, x: torch.Tensor) -> torch.Tensor:
-        """Roll by -s, attend inside windows, put windows back, roll by +s: [B, H, W, C] -> same."""
-        H, W = self.input_resolution
-        M, s = self.window_size, self.shift_size
-        if s:
-            x = torch.roll(x, shifts=(-s, -s), dims=(1, 2))
-        windows = window_partition(x, M).flatten(1, 2)  # [B*nW, N, C]
-        windows = self.attn(windows, self.attn_mask)
-        x = window_reverse(windows.unflatten(1, (M, M)), M, H, W)  # [B, H, W, C]
-        if s:
-            x = torch.roll(x, shifts=(s, s), dims=(1, 2))
+        """W-MSA (s = 0) or SW-MSA on a map: [B, H, W, C] -> same."""
+        return self.from_windows(self.attn(self.to_windows(x), self.attn_mask))
+
+    def to_windows(self, x: torch.Tensor) -> torch.Tensor:
+        """Roll by -s (SW-MSA) and cut into windows: [B, H, W, C] -> [B*nW, N, C], N = M*M."""
+        if self.shift_size:
+            x = torch.roll(x, shifts=(-self.shift_size, -self.shift_size), dims=(1, 2))
+        return window_partition(x, self.window_size).flatten(1, 2)
+
+    def from_windows(self, windows: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`to_windows`: put windows back and roll by +s,
+        [B*nW, N, c] -> [B, H, W, c] (any number of channels c)."""
+        M, (H, W) = self.window_size, self.input_resolution
+        x = window_reverse(windows.unflatten(1, (M, M)), M, H, W)
+        if self.shift_size:
+            x = torch.roll(x, shifts=(self.shift_size, self.shift_size), dims=(1, 2))
         return x
 
     def flops(self) -> int:
         """Multiply-accumulates for one image: two LayerNorms, W-MSA over all windows, MLP."""
         H, W = self.input_resolution
         C = self.attn.dim
-        num_windows = (H // self.window_size) * (W // self.window_size)
         mlp = 2 * H * W * C * self.mlp.fc1.out_features
-        return 2 * H * W * C + self.attn.flops(num_windows) + mlp
+        return 2 * H * W * C + self.attn.flops(H, W) + mlp

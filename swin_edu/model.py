@@ -9,6 +9,7 @@ Shapes for Swin-T on a 224x224 image (C = 96):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -16,8 +17,68 @@ from torch import nn
 from .block import SwinBlock
 from .patch_embed import PatchEmbed
 from .patch_merging import PatchMerging
+from .windows import check_window_size, fit_window
 
-__all__ = ["SwinStage", "SwinTransformer", "swin_t", "swin_s", "swin_b", "swin_l", "swin_cifar"]
+__all__ = ["StagePlan", "stage_plan", "SwinStage", "SwinTransformer", "swin_t", "swin_s", "swin_b", "swin_l", "swin_cifar"]
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What one stage of a Swin works on, worked out once by :func:`stage_plan`.
+
+    Attributes:
+        input_resolution: (H, W) of the map entering the stage (before its patch merging).
+        input_dim: channels of that map.
+        resolution: (H, W) of the map its blocks see.
+        dim: channels of the map its blocks see.
+        depth: number of blocks.
+        num_heads: nH of every block.
+        window_size: M its blocks use: the asked window, or min(H, W) on a map no larger than it.
+        shift_size: s of its SW-MSA blocks: M // 2, or 0 when the window covers the shorter side.
+        downsample: whether the stage starts with patch merging (every stage but the first).
+    """
+
+    input_resolution: tuple[int, int]
+    input_dim: int
+    resolution: tuple[int, int]
+    dim: int
+    depth: int
+    num_heads: int
+    window_size: int
+    shift_size: int
+    downsample: bool
+
+
+def stage_plan(img_size: int, patch_size: int, embed_dim: int, depths: Sequence[int], num_heads: Sequence[int],
+               window_size: int) -> list[StagePlan]:
+    """Every stage's map size, channels, window and shift, checked: the model, its checks and
+    :meth:`SwinTransformer.flops` all read this one plan.
+
+    Raises:
+        ValueError: for sizes that do not fit together, naming what to change.
+    """
+    check_window_size(window_size)
+    if len(depths) != len(num_heads):
+        raise ValueError(f"depths {tuple(depths)} and num_heads {tuple(num_heads)} must have the same length "
+                         "(one entry per stage)")
+    if img_size % patch_size:
+        raise ValueError(f"img_size {img_size} is not divisible by patch_size {patch_size}")
+    plan, res, dim = [], img_size // patch_size, embed_dim
+    for i, (depth, heads) in enumerate(zip(depths, num_heads)):
+        in_res, in_dim = res, dim
+        if i > 0:
+            if res % 2:
+                raise ValueError(f"stage {i + 1} halves a {res}x{res} map; choose an img_size for which every "
+                                 "stage but the last has an even resolution")
+            res, dim = res // 2, dim * 2
+        if dim % heads:
+            raise ValueError(f"stage {i + 1}: {dim} channels cannot be split into {heads} heads")
+        M, s = fit_window(res, res, window_size, window_size // 2)
+        if res % M:
+            raise ValueError(f"stage {i + 1}: the {res}x{res} map is not divisible by window_size {window_size}; "
+                             f"choose a window size dividing {res} or another img_size")
+        plan.append(StagePlan((in_res, in_res), in_dim, (res, res), dim, depth, heads, M, s, downsample=i > 0))
+    return plan
 
 
 class SwinStage(nn.Module):
@@ -87,18 +148,18 @@ class SwinTransformer(nn.Module):
                  embed_dim: int = 96, depths: Sequence[int] = (2, 2, 6, 2), num_heads: Sequence[int] = (3, 6, 12, 24),
                  window_size: int = 7, mlp_ratio: float = 4.0, drop_path_rate: float = 0.1):
         super().__init__()
-        _check_config(img_size, patch_size, embed_dim, depths, num_heads, window_size)
+        self.plan = stage_plan(img_size, patch_size, embed_dim, depths, num_heads, window_size)
         self.img_size, self.in_chans, self.num_classes = img_size, in_chans, num_classes
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
-        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
-        layers, res, dim = [], img_size // patch_size, embed_dim
-        for i, (depth, heads) in enumerate(zip(depths, num_heads)):
-            layers.append(SwinStage(dim, (res, res), depth, heads, window_size, downsample=i > 0,
-                                    mlp_ratio=mlp_ratio, drop_path=rates[sum(depths[:i]):sum(depths[:i + 1])]))
-            if i > 0:
-                res, dim = res // 2, dim * 2
+        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()  # stochastic depth, block by block
+        first = 0  # index of the stage's first block among all blocks
+        layers = []
+        for stage in self.plan:
+            layers.append(SwinStage(stage.input_dim, stage.input_resolution, stage.depth, stage.num_heads, window_size,
+                                    stage.downsample, mlp_ratio, drop_path=rates[first:first + stage.depth]))
+            first += stage.depth
         self.layers = nn.Sequential(*layers)
-        self.num_features = dim
+        self.num_features = dim = self.plan[-1].dim
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
         self.apply(_init_weights)
@@ -123,33 +184,9 @@ class SwinTransformer(nn.Module):
 
     def flops(self) -> int:
         """Multiply-accumulates for one image at ``img_size`` (the official count: Swin-T 4.49e9)."""
-        res = self.img_size // self.patch_embed.patch_size // 2 ** (len(self.layers) - 1)
-        head = res * res * self.num_features + self.num_features * self.num_classes  # final norm + head
-        return self.patch_embed.flops(self.img_size) + sum(layer.flops() for layer in self.layers) + head
-
-
-def _check_config(img_size, patch_size, embed_dim, depths, num_heads, window_size) -> None:
-    if window_size < 1:
-        raise ValueError(f"window_size must be >= 1, got {window_size}")
-    if len(depths) != len(num_heads):
-        raise ValueError(f"depths {tuple(depths)} and num_heads {tuple(num_heads)} must have the same length "
-                         "(one entry per stage)")
-    if img_size % patch_size:
-        raise ValueError(f"img_size {img_size} is not divisible by patch_size {patch_size}")
-    res = img_size // patch_size
-    for i, heads in enumerate(num_heads):
-        if i > 0:
-            if res % 2:
-                raise ValueError(f"stage {i + 1} halves a {res}x{res} map; choose an img_size for which every "
-                                 "stage but the last has an even resolution")
-            res //= 2
-        dim = embed_dim * 2**i
-        if dim % heads:
-            raise ValueError(f"stage {i + 1}: {dim} channels cannot be split into {heads} heads")
-        M = min(window_size, res)
-        if res % M:
-            raise ValueError(f"stage {i + 1}: the {res}x{res} map is not divisible by window_size {window_size}; "
-                             f"choose a window size dividing {res} or another img_size")
+        h, w = self.plan[-1].resolution
+        head = h * w * self.num_features + self.num_features * self.num_classes  # final norm + head
+        return self.patch_embed.flops(self.img_size, self.img_size) + sum(layer.flops() for layer in self.layers) + head
 
 
 def _init_weights(module: nn.Module) -> None:

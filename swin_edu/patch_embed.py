@@ -36,8 +36,8 @@ class PatchEmbed(nn.Module):
         x = x.permute(0, 2, 3, 1)  # [B, H/P, W/P, C]
         return self.norm(x)
 
-    def flops(self, img_size: int) -> int:
-        """Multiply-accumulates for one image of side ``img_size`` (projection + LayerNorm)."""
-        n = (img_size // self.patch_size) ** 2
+    def flops(self, H: int, W: int) -> int:
+        """Multiply-accumulates for one [in_chans, H, W] image (projection + LayerNorm)."""
+        n = (H // self.patch_size) * (W // self.patch_size)
         c_out, c_in = self.proj.out_channels, self.proj.in_channels
         return n * c_out * c_in * self.patch_size**2 + n * c_out

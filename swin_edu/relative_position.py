@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from .windows import check_window_size
+
 __all__ = ["relative_position_index", "relative_position_bias"]
 
 
@@ -18,8 +20,7 @@ def relative_position_index(window_size: int) -> torch.Tensor:
     dy = y_i - y_j and dx = x_i - x_j are shifted by M-1 to be non-negative, then flattened as
     (dy + M-1) * (2M-1) + (dx + M-1).
     """
-    if window_size < 1:
-        raise ValueError(f"window_size must be >= 1, got {window_size}")
+    check_window_size(window_size)
     M = window_size
     ys, xs = torch.meshgrid(torch.arange(M), torch.arange(M), indexing="ij")
     coords = torch.stack([ys.flatten(), xs.flatten()])  # [2, N]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
-__all__ = ["window_partition", "window_reverse", "region_map", "shifted_window_mask", "MASK_VALUE"]
+__all__ = ["window_partition", "window_reverse", "region_map", "shifted_window_mask", "fit_window", "MASK_VALUE"]
 
 #: Added to the attention logits of token pairs that come from different regions (the official value).
 #: After softmax such a pair gets a weight of about exp(-100) ~ 4e-44: a subnormal float32, not exactly
@@ -16,11 +16,26 @@ __all__ = ["window_partition", "window_reverse", "region_map", "shifted_window_m
 MASK_VALUE = -100.0
 
 
+def check_window_size(window_size: int) -> None:
+    """Raise ValueError unless ``window_size`` >= 1 (the one place this is checked)."""
+    if window_size < 1:
+        raise ValueError(f"window_size must be >= 1, got {window_size}")
+
+
+def fit_window(H: int, W: int, window_size: int, shift: int) -> tuple[int, int]:
+    """The window and shift a block really uses on an [H, W] map: (M, s) as asked, or, when
+    min(H, W) <= M, (min(H, W), 0) as in the official code: a window no longer fits twice along the
+    shorter side, so there is nothing to shift (the whole map is one window if it is square)."""
+    check_window_size(window_size)
+    if min(H, W) <= window_size:
+        return min(H, W), 0
+    return window_size, shift
+
+
 def check_window(H: int, W: int, window_size: int, shift: int = 0) -> None:
     """Raise ValueError unless an [H, W] map can be cut into windows of side ``window_size``
     shifted by ``shift``."""
-    if window_size < 1:
-        raise ValueError(f"window_size must be >= 1, got {window_size}")
+    check_window_size(window_size)
     if H % window_size or W % window_size:
         raise ValueError(
             f"a {H}x{W} feature map cannot be cut into {window_size}x{window_size} windows: "

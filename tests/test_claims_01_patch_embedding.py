@@ -23,7 +23,7 @@ from matplotlib import cbook
 from torch.utils.flop_counter import FlopCounterMode
 
 import swin_edu
-from swin_edu.plotting import sample_image
+from swin_edu.analysis import sample_image
 
 # (P, c_in, image height, image width, C)
 GEOMETRIES = [
@@ -91,7 +91,7 @@ def test_costs_and_parameters(P, c_in, S, C):
     linear = torch.nn.Linear(P * P * c_in, C)
     expected = 2 * H * W * (P * P * c_in) * C
     assert _flops(lambda: linear(patches)) == _flops(lambda: embed.proj(image)) == expected
-    assert embed.flops(S) == H * W * (P * P * c_in) * C + H * W * C
+    assert embed.flops(S, S) == H * W * (P * P * c_in) * C + H * W * C
     assert sum(p.numel() for p in embed.parameters()) == P * P * c_in * C + C + 2 * C
     # rearrange cannot express the patch layout as a view: it writes a new tensor
     assert patches.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import swin_edu as se
-from swin_edu.plotting import msa_macs, wmsa_macs
+from swin_edu.attention import msa_macs, wmsa_macs
 
 # (B, H, W, C, nH, M): square and non-square maps, one window or many, 1 to 5 heads
 GEOMETRIES = [(1, 8, 8, 16, 2, 4), (2, 8, 12, 24, 3, 4), (2, 14, 21, 12, 2, 7), (1, 6, 6, 8, 4, 3),
@@ -104,10 +104,9 @@ def test_cost_formulas_equal_the_flop_counter(H, W, C, nH, M, fused):
     assert (linear, attention, total) == (2 * 4 * H * W * C**2, 2 * 2 * (H * W) ** 2 * C, 2 * msa_macs(H, W, C))
 
     attn = se.WindowAttention(C, nH, M, fused=fused)
-    nW = (H // M) * (W // M)
     linear, attention, total = count(attn, se.window_partition(x, M).flatten(1, 2))
     assert (linear, attention) == (2 * 4 * H * W * C**2, 2 * 2 * M**2 * H * W * C)
-    assert total == 2 * wmsa_macs(H, W, C, M) == 2 * attn.flops(num_windows=nW)
+    assert total == 2 * wmsa_macs(H, W, C, M) == 2 * attn.flops(H, W)
 
 
 @pytest.mark.parametrize("H, W, C, nH, M", [(7, 7, 96, 3, 7), (8, 12, 32, 4, 4)])
@@ -136,7 +135,7 @@ def test_untrained_weights_stay_near_uniform_in_vertical_stripes(H, W, C, M, nH,
     """Section 4 on the photo's tokens: untrained, every weight is of the order of 1/N (within a factor 4),
     and the pattern is usually vertical stripes: in most windows and heads, most of the variance of the
     weights is in the keys' column means (a key weighed more or less by almost every query)."""
-    from swin_edu.plotting import sample_image
+    from swin_edu.analysis import sample_image
 
     torch.manual_seed(seed)
     N = M * M

@@ -320,7 +320,7 @@ def test_embed_check_leaves_the_learners_random_state_alone():
 
 
 def test_macs_answer_is_the_packages_count():
-    assert ch01.PATCH_EMBED_MACS.answer == swin_edu.PatchEmbed(4, 3, 128).flops(224)
+    assert ch01.PATCH_EMBED_MACS.answer == swin_edu.PatchEmbed(4, 3, 128).flops(224, 224)
 
 
 @pytest.mark.parametrize("value", [56 * 56 * 48 * 128 + 56 * 56 * 128, 19668992.0, torch.tensor(19668992)])

@@ -46,6 +46,24 @@ def test_window_shrinks_to_small_maps():
     assert last.input_resolution == (4, 4) and last.window_size == 4 and last.shift_size == 0
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"img_size": 32, "patch_size": 2, "window_size": 4, "depths": (2, 6, 2),
+                                     "num_heads": (3, 6, 12)},
+                                    {"img_size": 64, "patch_size": 2, "window_size": 8, "depths": (2, 2, 2, 2)},
+                                    {"img_size": 96, "window_size": 3, "depths": (2, 2, 2, 2)}])
+def test_every_block_is_built_as_the_stage_plan_says(kwargs):
+    model = se.swin_t(**kwargs).to("meta")  # shapes only
+    assert len(model.plan) == len(model.layers)
+    x = torch.empty(1, 3, model.img_size, model.img_size, device="meta")
+    x = model.patch_embed(x)
+    for stage, layer in zip(model.plan, model.layers):
+        assert tuple(x.shape[1:]) == (*stage.input_resolution, stage.input_dim)
+        x = layer(x)
+        assert tuple(x.shape[1:]) == (*stage.resolution, stage.dim)
+        assert [(b.input_resolution, b.window_size, b.shift_size, b.attn.num_heads) for b in layer.blocks] == \
+            [(stage.resolution, stage.window_size, stage.shift_size * (i % 2), stage.num_heads) for i in range(stage.depth)]
+    assert model.num_features == model.plan[-1].dim
+
+
 def test_cifar_config_runs_and_trains_a_step():
     model = se.swin_cifar()
     out = model(torch.randn(4, 3, 32, 32))

@@ -307,7 +307,7 @@ def _macs_question() -> Question:
     side = 224 // swin_b.patch_size
     n, c_out, c_in, P = side * side, swin_b.proj.out_channels, swin_b.proj.in_channels, swin_b.patch_size
     projection, norm = n * c_out * c_in * P * P, n * c_out
-    answer = swin_b.flops(224)
+    answer = swin_b.flops(224, 224)
     assert answer == projection + norm  # the decomposition the diagnoses below rely on
     return Question(
         name="patch_embed_macs",
@@ -328,7 +328,7 @@ def _macs_question() -> Question:
             Mistake("no-colours", n * c_out * P * P + norm,
                     "each patch has 4*4*3 = 48 numbers, not 16: the 3 colour channels are part of every patch "
                     "vector " + _ref(PARTITION) + "."),
-            Mistake("swin-t", swin_t.flops(224),
+            Mistake("swin-t", swin_t.flops(224, 224),
                     "that is Swin-T's patch embedding (C = 96): Swin-B embeds into C = 128 channels "
                     + _ref(COST) + "."),
         ),
