@@ -40,7 +40,7 @@ def test_step1_runs_the_bench_and_writes_json(tmp_path):
     assert "step 1b exit status: 0" in result.stdout, result.stdout[-2000:]
     smoke = json.loads((out / "smoke" / "run.json").read_text())
     assert smoke["synthetic"] and smoke["train_images"] == 64 and smoke["status"] == "finished"
-    from swin_edu.train import recorded_runs
+    from swin_edu.runs import recorded_runs
     assert recorded_runs(out, device_type="cpu") == []
     bench = json.loads((out / "bench.json").read_text())
     assert bench["logits"]["cifar"]["same_argmax"] and [s["row"] for s in bench["skipped"]] == ["cifar batch 2"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from swin_edu import data, load_weights, swin_cifar, train
+from swin_edu import data, load_weights, runs, swin_cifar, train
 from swin_edu.recipes import RECIPES
 
 from test_data import write_fake
@@ -111,18 +111,18 @@ def test_recorded_runs_and_the_comparison_figure_with_a_fake_results_folder(tmp_
     matplotlib.use("Agg")
     from swin_edu.plotting import plot_run_comparison
 
-    assert train.recorded_runs(tmp_path) == []  # nothing recorded: the notebook prints that and draws nothing
+    assert runs.recorded_runs(tmp_path) == []  # nothing recorded: the notebook prints that and draws nothing
     _write_run(tmp_path / "cpu-2026-11-28", "cpu", "2026-11-28T05:30:31+00:00", [0.4, 0.67])
-    assert train.recorded_runs(tmp_path) == []  # a CPU run is not a GPU run
+    assert runs.recorded_runs(tmp_path) == []  # a CPU run is not a GPU run
     _write_run(tmp_path / "gpu-2026-12-02-h100", "cuda", "2026-12-02T10:00:00+00:00", [0.5, 0.9, 0.94])
     _write_run(tmp_path / "gpu-2026-12-01-h100", "cuda", "2026-12-01T10:00:00+00:00", [0.5, 0.93])
     (tmp_path / "incomplete").mkdir()
     (tmp_path / "incomplete" / "run.json").write_text(json.dumps({"device_type": "cuda", "date": "2027"}))  # no history
-    runs = train.recorded_runs(tmp_path)
-    assert [run["date"][:10] for run, _ in runs] == ["2026-12-01", "2026-12-02"]  # oldest first
-    run, history = runs[-1]
+    recorded = runs.recorded_runs(tmp_path)
+    assert [run["date"][:10] for run, _ in recorded] == ["2026-12-01", "2026-12-02"]  # oldest first
+    run, history = recorded[-1]
     assert history["test_acc"] == [0.5, 0.9, 0.94]
-    line = train.describe_run(run)
+    line = runs.describe_run(run)
     assert line.startswith("recorded CUDA run of 2026-12-02 on Fake GPU") and "94.0% top-1" in line
     assert "7.5 min = data 3 s + compile 50 s + training 380 s + evaluation 17 s; 23,000 img/s" in line
     fig = plot_run_comparison({"this notebook (cpu)": {"test_acc": [0.4, 0.67], "epoch_time": [14.0, 14.0]},
