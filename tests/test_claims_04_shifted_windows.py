@@ -21,7 +21,7 @@ import torch
 from einops import rearrange
 
 from swin_edu import SwinBlock, region_map, shifted_window_mask, window_partition, window_reverse
-from swin_edu.plotting import reached_tokens
+from swin_edu.analysis import reached_tokens
 
 C, NH = 8, 2
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from swin_edu import SwinBlock, WindowAttention, relative_position_bias, relative_position_index
-from swin_edu.plotting.position import _bicubic, same_offset_pair
+from swin_edu.analysis import resize_bias_table, same_offset_pair
 
 WINDOWS = [1, 2, 3, 4, 5, 7, 12]
 
@@ -189,7 +189,7 @@ def test_bicubic_resize_equals_timm_simple_and_keeps_offset_zero(M, new_M):
     resized = _resize(table, new_M)
     assert resized.shape == ((2 * new_M - 1) ** 2, 3)
     torch.testing.assert_close(resized, resize_rel_pos_bias_table_simple(table, (new_M, new_M), resized.shape))
-    torch.testing.assert_close(resized, _bicubic(table, new_M))  # the package's figure uses the same resize
+    torch.testing.assert_close(resized, resize_bias_table(table, new_M))  # the package's figure uses the same resize
     old_centre = rearrange(table, "(a b) h -> h a b", a=2 * M - 1)[:, M - 1, M - 1]
     new_centre = rearrange(resized, "(a b) h -> h a b", a=2 * new_M - 1)[:, new_M - 1, new_M - 1]
     torch.testing.assert_close(new_centre, old_centre, atol=1e-5, rtol=0)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from swin_edu import region_map, shifted_window_mask
 from swin_edu.exercises import check_masked_pairs_top_right, check_region_map, check_shifted_window_mask
 from swin_edu.exercises.ch04_shifted_windows import original_numbering
-from swin_edu.plotting import original_region_map
+from swin_edu.analysis import original_region_map
 
 
 # --- region_map: right answers in other styles ----------------------------------------------------

@@ -9,7 +9,8 @@ from swin_edu import swin_cifar  # noqa: E402
 from swin_edu.attention_maps import attention_map  # noqa: E402
 from swin_edu.data import normalize  # noqa: E402
 from swin_edu.explorers import explore_attention  # noqa: E402
-from swin_edu.explorers.attention import draw_attention, query_attention  # noqa: E402
+from swin_edu.analysis import query_attention  # noqa: E402
+from swin_edu.explorers.attention import draw_attention  # noqa: E402
 
 VISIBLE = 1e-30  # masked pairs get ~e^-100 (a denormal), visible ones far more
 

@@ -7,7 +7,7 @@ import torch  # noqa: E402
 
 from swin_edu import relative_position_bias, relative_position_index  # noqa: E402
 from swin_edu.explorers import explore_bias  # noqa: E402
-from swin_edu.plotting import example_bias_table, query_bias_row  # noqa: E402
+from swin_edu.analysis import example_bias_table, query_bias_row  # noqa: E402
 
 
 @pytest.mark.parametrize("M", [1, 2, 3, 7, 9])

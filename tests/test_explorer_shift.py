@@ -6,7 +6,7 @@ import pytest  # noqa: E402
 
 from swin_edu import region_map  # noqa: E402
 from swin_edu.explorers import explore_shift  # noqa: E402
-from swin_edu.plotting import region_views  # noqa: E402
+from swin_edu.analysis import region_views  # noqa: E402
 
 
 def assert_valid(explorer):

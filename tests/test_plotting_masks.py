@@ -8,6 +8,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from swin_edu import region_map, shifted_window_mask  # noqa: E402
+from swin_edu.analysis import original_region_map, region_views, window_name  # noqa: E402
 from swin_edu.plotting import masks  # noqa: E402
 
 
@@ -17,11 +18,11 @@ def test_original_numbering_is_the_code_labels_rolled_back(H, W, M):
     code = region_map(H, W, M, s)
     i, j = code // 3, code % 3
     as_original = 3 * ((i + 1) % 3) + (j + 1) % 3
-    assert torch.equal(torch.roll(as_original, (s, s), (0, 1)), masks.original_region_map(H, W, M, s))
+    assert torch.equal(torch.roll(as_original, (s, s), (0, 1)), original_region_map(H, W, M, s))
 
 
 def test_top_right_window_holds_original_map_regions_5_and_3():
-    original = torch.roll(masks.original_region_map(8, 8, 4, 2), (-2, -2), (0, 1))
+    original = torch.roll(original_region_map(8, 8, 4, 2), (-2, -2), (0, 1))
     assert original[:4, 4:].unique().tolist() == [3, 5]
     assert region_map(8, 8, 4, 2)[:4, 4:].unique().tolist() == [1, 2]
 
@@ -50,10 +51,10 @@ GEOMETRIES = [(8, 8, 4, 2, 1), (8, 8, 4, 1, 3), (12, 8, 4, 3, 5), (8, 12, 4, 1, 
 
 @pytest.mark.parametrize("H, W, M, s, window", GEOMETRIES)
 def test_region_views_agree_with_the_package_and_the_modulo_formula(H, W, M, s, window):
-    views = masks.region_views(H, W, M, s, window)
+    views = region_views(H, W, M, s, window)
     code = region_map(H, W, M, s)
     assert torch.equal(views.code, code)
-    assert torch.equal(views.original, masks.original_region_map(H, W, M, s))
+    assert torch.equal(views.original, original_region_map(H, W, M, s))
     assert torch.equal(views.original_rolled, torch.roll(views.original, (-s, -s), (0, 1)))
     assert torch.equal(views.code_back, torch.roll(code, (s, s), (0, 1)))
     i, j = code // 3, code % 3  # the formula: code label 3i + j is original-map region 3((i+1) % 3) + (j+1) % 3
@@ -71,10 +72,10 @@ def test_region_views_agree_with_the_package_and_the_modulo_formula(H, W, M, s, 
 
 
 def test_region_views_default_window_is_the_top_right_one():
-    views = masks.region_views(8, 12, 4, 2)
+    views = region_views(8, 12, 4, 2)
     assert views.window == 2 and views.inside[:4, 8:].all()
-    assert sorted(masks.region_views(8, 8, 4, 2).original_in_window.unique().tolist()) == [3, 5]
-    assert masks.region_views(8, 8, 4, 2).code_in_window.unique().tolist() == [1, 2]
+    assert sorted(region_views(8, 8, 4, 2).original_in_window.unique().tolist()) == [3, 5]
+    assert region_views(8, 8, 4, 2).code_in_window.unique().tolist() == [1, 2]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -86,21 +87,21 @@ def test_region_views_default_window_is_the_top_right_one():
 ])
 def test_region_views_rejects_what_the_package_does_not_accept(args, message):
     with pytest.raises(ValueError, match=message):
-        masks.region_views(*args)
+        region_views(*args)
     with pytest.raises(ValueError, match=message):
         masks.plot_shift_explorer(*args)
 
 
 def test_original_region_map_rejects_a_zero_shift():
     with pytest.raises(ValueError, match="1 <= s < M"):
-        masks.original_region_map(8, 8, 4, 0)
+        original_region_map(8, 8, 4, 0)
 
 
 @pytest.mark.parametrize("H, W, M, s, window", [(8, 8, 4, 2, 1), (7, 14, 7, 3, 0), (12, 8, 4, 1, 5)])
 def test_shift_explorer_figure_draws(H, W, M, s, window):
     fig = masks.plot_shift_explorer(H, W, M, s, window)
     assert isinstance(fig, Figure)
-    assert f"{masks.window_name(H, W, M, window)} holds" in fig.get_suptitle().lower()
+    assert f"{window_name(H, W, M, window)} holds" in fig.get_suptitle().lower()
     plt.close(fig)
 
 
@@ -113,14 +114,14 @@ def test_shift_explorer_figure_draws(H, W, M, s, window):
     (4, 8, 4, 1, "the top-right window (window 1)"),
 ])
 def test_window_name_follows_the_geometry(H, W, M, window, name):
-    assert masks.window_name(H, W, M, window) == name
+    assert window_name(H, W, M, window) == name
 
 
 @pytest.mark.parametrize("H, W, M, s, window", [(8, 8, 4, 2, None), (12, 16, 4, 2, None), (12, 16, 4, 1, 5)])
 def test_text_and_titles_name_the_window_the_same_way(H, W, M, s, window):
     """The window the figures draw is named as the notebook's text names it, for any geometry."""
-    views = masks.region_views(H, W, M, s, window)
-    name = masks.window_name(H, W, M, views.window)
+    views = region_views(H, W, M, s, window)
+    name = window_name(H, W, M, views.window)
     for fig in (masks.plot_mask_window(H, W, M, s, window), masks.plot_shift_explorer(H, W, M, s, window)):
         titles = " ".join([fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]).lower()
         assert name.lower() in titles
@@ -134,7 +135,7 @@ def test_mask_figure_draws_masked_pairs_grey_and_the_rest_white():
     fig = masks.plot_mask_window(8, 8, 4, 2)
     image = fig.axes[1].images[0]
     rgba = image.to_rgba(image.get_array())
-    mask = masks.region_views(8, 8, 4, 2).mask
+    mask = region_views(8, 8, 4, 2).mask
     grey = rgba[mask.numpy() != 0][:, :3]
     white = rgba[mask.numpy() == 0][:, :3]
     assert (abs(grey - grey[:, :1]) < 1e-6).all() and 0.4 < grey.min() and grey.max() < 0.8  # neutral grey
@@ -157,7 +158,7 @@ def test_region_maps_show_both_numberings_and_count_the_regions():
     assert titles[0].startswith("numbered on the original map") and titles[3].startswith("official labels")
     plt.close(fig)
     # a side equal to M empties that axis's first band: 9 regions, 6 with one such side, 4 with both
-    counts = {(H, W): masks.region_views(H, W, 4, 2).original.unique().numel()
+    counts = {(H, W): region_views(H, W, 4, 2).original.unique().numel()
               for H, W in [(8, 8), (4, 8), (8, 4), (4, 4)]}
     assert counts == {(8, 8): 9, (4, 8): 6, (8, 4): 6, (4, 4): 4}
 

@@ -9,7 +9,8 @@ import torch  # noqa: E402
 from einops import rearrange  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from swin_edu.plotting import plot_hierarchy, plot_patch_grid, plot_pipeline, zoom_box  # noqa: E402
+from swin_edu.analysis import zoom_box  # noqa: E402
+from swin_edu.plotting import plot_hierarchy, plot_patch_grid, plot_pipeline  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

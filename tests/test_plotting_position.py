@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from swin_edu.analysis import example_bias_table, query_bias_row, resize_bias_table, same_offset_pair  # noqa: E402
 from swin_edu.plotting import position  # noqa: E402
 
 
@@ -23,7 +24,7 @@ def test_index_figure_has_one_shared_colour_scale(M):
 
 
 def test_bias_figure_has_a_colour_bar_per_head_and_the_table_range():
-    table = position.example_bias_table(5, 4)
+    table = example_bias_table(5, 4)
     fig = position.plot_relative_position_bias(table, 5)
     assert len(_colorbars(fig)) == 4
     for h in range(4):
@@ -36,16 +37,16 @@ def test_bias_figure_has_a_colour_bar_per_head_and_the_table_range():
 
 
 def test_resized_figure_has_a_colour_bar_per_head():
-    table = position.example_bias_table(7, 3)
-    fig = position.plot_resized_table(table, position._bicubic(table, 12))
+    table = example_bias_table(7, 3)
+    fig = position.plot_resized_table(table, resize_bias_table(table, 12))
     assert len(_colorbars(fig)) == 3
     plt.close(fig)
 
 
 @pytest.mark.parametrize("M, query, head", [(2, (1, 0), 2), (7, (4, 2), 0), (9, (8, 8), 1)])
 def test_query_figure_draws_the_rows_of_query_bias_row(M, query, head):
-    table = position.example_bias_table(M, 3)
-    index_row, bias_row = position.query_bias_row(table, M, query, head)
+    table = example_bias_table(M, 3)
+    index_row, bias_row = query_bias_row(table, M, query, head)
     fig = position.plot_query_bias(table, M, query, head)
     images = [im for ax in fig.axes for im in ax.get_images()]
     assert len(images) == 2 and len(_colorbars(fig)) == 2
@@ -64,7 +65,7 @@ def test_registered_figures_draw(name):
 
 @pytest.mark.parametrize("M", [2, 7])
 def test_bias_figure_marks_offset_zero_and_says_so(M):
-    fig = position.plot_relative_position_bias(position.example_bias_table(M, 2), M)
+    fig = position.plot_relative_position_bias(example_bias_table(M, 2), M)
     tables = [ax for ax in fig.axes if ax.get_title().startswith("head") and "table" in ax.get_title()]
     assert len(tables) == 2
     for ax in tables:
@@ -97,22 +98,22 @@ def test_same_offset_figure_with_the_only_pair_of_its_offset():
 
 
 def test_same_offset_pair_moves_the_pair_and_refuses_tokens_outside():
-    assert position.same_offset_pair(3, (1, 2), (0, 1)) == ((2, 1), (1, 0))
-    assert position.same_offset_pair(3, (2, 2), (0, 0)) is None  # opposite corners: no other pair
-    (q, k) = position.same_offset_pair(9, (4, 4), (0, 8))
+    assert same_offset_pair(3, (1, 2), (0, 1)) == ((2, 1), (1, 0))
+    assert same_offset_pair(3, (2, 2), (0, 0)) is None  # opposite corners: no other pair
+    (q, k) = same_offset_pair(9, (4, 4), (0, 8))
     assert {q, k}.isdisjoint({(4, 4), (0, 8)})  # shares no token with the given pair when it can
     with pytest.raises(ValueError, match="the query .* inside the 3x3 window"):
-        position.same_offset_pair(3, (3, 0), (0, 0))
+        same_offset_pair(3, (3, 0), (0, 0))
     with pytest.raises(ValueError, match="the key .* inside the 3x3 window"):
-        position.same_offset_pair(3, (0, 0), (0, -1))
+        same_offset_pair(3, (0, 0), (0, -1))
     with pytest.raises(ValueError, match="window_size must be >= 1"):
         position.plot_same_offset(0, (0, 0), (0, 0))
 
 
 def test_bias_figures_use_viridis_light_is_large():
-    table = position.example_bias_table(4, 2)
+    table = example_bias_table(4, 2)
     figures = [position.plot_relative_position_bias(table, 4), position.plot_query_bias(table, 4, (1, 2), 1),
-               position.plot_resized_table(table, position._bicubic(table, 6))]
+               position.plot_resized_table(table, resize_bias_table(table, 6))]
     for fig in figures:
         assert {im.get_cmap().name for ax in fig.axes for im in ax.get_images()} == {"viridis"}
         plt.close(fig)
@@ -122,6 +123,6 @@ def test_offset_labels_say_query_minus_key():
     fig = position.plot_relative_position_index(3)
     assert fig.axes[0].get_xlabel() == "Δx = x_query − x_key" and fig.axes[0].get_ylabel() == "Δy = y_query − y_key"
     plt.close(fig)
-    fig = position.plot_query_bias(position.example_bias_table(3, 1), 3, (0, 0))
+    fig = position.plot_query_bias(example_bias_table(3, 1), 3, (0, 0))
     assert "offset (Δy, Δx) = query − key" in fig.axes[0].get_title()
     plt.close(fig)

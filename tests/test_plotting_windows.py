@@ -8,8 +8,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import swin_edu as se  # noqa: E402
-from swin_edu.plotting import (msa_macs, plot_attention_cost, plot_attention_heads, plot_attention_scope,  # noqa: E402
-                               plot_window_ids, plot_window_partition, query_token, wmsa_macs)
+from swin_edu.analysis import query_token  # noqa: E402
+from swin_edu.attention import msa_macs, wmsa_macs  # noqa: E402
+from swin_edu.plotting import (plot_attention_cost, plot_attention_heads, plot_attention_scope,  # noqa: E402
+                               plot_window_ids, plot_window_partition)
 
 
 @pytest.mark.parametrize("with_image", [False, True])

@@ -9,9 +9,9 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from swin_edu import SwinBlock  # noqa: E402
-from swin_edu.plotting import (REACH_THRESHOLD, block_stack, gradient_footprint, plot_block_pair,  # noqa: E402
-                               plot_receptive_field, plot_stage_receptive_field, reached_tokens,
+from swin_edu.analysis import (REACH_THRESHOLD, block_stack, gradient_footprint, reached_tokens,  # noqa: E402
                                stage_footprints)
+from swin_edu.plotting import plot_block_pair, plot_receptive_field, plot_stage_receptive_field  # noqa: E402
 from swin_edu.plotting.model import COLOUR_FLOOR, NOT_REACHED  # noqa: E402
 
 

@@ -1,7 +1,7 @@
 """Interactive explorers for JupyterLab: sliders that redraw a figure of the tutorial.
 
 Each explorer is a thin layer over a plotting helper of :mod:`swin_edu.plotting`: the logic it shows is
-a plain, tested function; the widget only reads the controls and redraws. Where no widget frontend is
+a plain, tested function of :mod:`swin_edu.analysis`; the widget only reads the controls and redraws. Where no widget frontend is
 running (GitHub, an exported notebook, nbval), the explorer's output is the static figure of its
 initial values.
 """

@@ -7,55 +7,19 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from ..attention_maps import attention_map
-from ..data import normalize
+from ..analysis.attention import query_attention
 from ..model import SwinTransformer
 from ..plotting.training import plot_attention_maps
 from ._widget import Explorer, slider
 
-__all__ = ["explore_attention", "query_attention", "draw_attention", "follow_depth"]
-
-
-def _check_images(model: SwinTransformer, images: torch.Tensor, index: int) -> None:
-    if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != model.in_chans:
-        raise ValueError(f"expected uint8 images [N, {model.in_chans}, S, S], got {images.dtype} {list(images.shape)}")
-    if images.shape[-1] != model.img_size or images.shape[-2] != model.img_size:
-        raise ValueError(f"the model takes {model.img_size}x{model.img_size} images, got "
-                         f"{images.shape[-2]}x{images.shape[-1]}")
-    if not 0 <= index < len(images):
-        raise ValueError(f"index must be in 0..{len(images) - 1} ({len(images)} images), got {index}")
-
-
-def query_attention(model: SwinTransformer, images: torch.Tensor, index: int, stage: int, block: int,
-                    pixel: tuple[int, int]) -> torch.Tensor:
-    """Per-head attention map of the token under ``pixel`` = (row, col) of image ``index``.
-
-    Args:
-        model: a :class:`swin_edu.SwinTransformer` in eval mode (in training mode stochastic depth
-            would make the map random).
-        images: uint8 [N, 3, S, S], e.g. the test images; image ``index`` is normalised with the
-            CIFAR-10 statistics (as the test loader does) and moved to the model's device.
-        stage, block: 0-based, block < that stage's depth.
-        pixel: (row, col) in image pixels.
-
-    Returns:
-        [nH, H, W] on the stage's token grid, in image order (the shift undone): each head's map sums
-        to 1 over the query's (shifted) window (:func:`swin_edu.attention_maps.attention_map`).
-    """
-    if model.training:
-        raise ValueError("put the model in eval mode first (model.eval()): in training mode stochastic depth "
-                         "makes the attention maps random")
-    _check_images(model, images, index)
-    device = next(model.parameters()).device
-    x = normalize(images[index:index + 1].to(device))  # [1, 3, S, S], as the test loader makes it
-    return attention_map(model, x, stage, block, tuple(pixel))[0]
+__all__ = ["explore_attention", "draw_attention", "follow_depth"]
 
 
 def draw_attention(model: SwinTransformer, images: torch.Tensor, index: int, stage: int, block: int,
                    row: int, col: int) -> Figure:
     """The explorer's figure: image ``index`` and each head's attention map of the query pixel
-    (row, col) in block ``block`` of stage ``stage`` (0-based), drawn by
-    :func:`swin_edu.plotting.plot_attention_maps`."""
+    (row, col) in block ``block`` of stage ``stage`` (0-based), computed by
+    :func:`swin_edu.analysis.query_attention` and drawn by :func:`swin_edu.plotting.plot_attention_maps`."""
     maps = query_attention(model, images, index, stage, block, (row, col))
     blk = model.layers[stage].blocks[block]
     kind = "SW-MSA" if blk.shift_size else "W-MSA"

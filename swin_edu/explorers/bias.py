@@ -4,14 +4,15 @@ from __future__ import annotations
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..plotting.position import example_bias_table, plot_query_bias
+from ..analysis.position import example_bias_table
+from ..plotting.position import plot_query_bias
 from ._widget import Explorer, slider
 
 __all__ = ["explore_bias", "draw_query_bias", "clamp_query"]
 
 #: the window sizes the explorer offers
 WINDOW_SIZES = (2, 9)
-#: heads of the hand-made table drawn (:func:`swin_edu.plotting.example_bias_table`)
+#: heads of the hand-made table drawn (:func:`swin_edu.analysis.example_bias_table`)
 NUM_HEADS = 3
 
 

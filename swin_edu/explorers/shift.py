@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..plotting.masks import plot_shift_explorer, region_views
+from ..analysis.regions import region_views
+from ..plotting.masks import plot_shift_explorer
 from ._widget import Explorer, slider
 
 __all__ = ["explore_shift", "link_shift_controls"]

@@ -1,23 +1,14 @@
 """Figures for notebook 04 (shifted windows and the -100 mask, SW-MSA).
 
-The main line of the notebook uses one numbering of the regions, the official code's
-(:func:`swin_edu.region_map`): on the ROLLED map each axis is cut by [0, H-M), [H-M, H-s), [H-s, H)
-and the 3x3 grid is labelled 0..8 row-major.
-
-Its "Going deeper" part shows a second numbering side by side (:func:`plot_region_maps`): the same
-nine regions numbered 0..8 row-major on the ORIGINAL map, cut by the shifted window grid (rows
-[0, s), [s, H-M+s), [H-M+s, H), the same for columns), as the usual drawings of the nine regions do.
-Rolling by (-s, -s) moves those bands (0, 1, 2) to the code's bands (2, 0, 1), so a token with code
-label 3i + j is in original-map region 3((i+1) % 3) + (j+1) % 3: on an 8x8 map with M=4, s=2 the
-top-right window holds the original-map regions 5 and 3, which the code labels 1 and 2.
+What they draw is computed in :mod:`swin_edu.analysis.regions` (the nine regions in the official
+numbering of :func:`swin_edu.region_map` and in the numbering on the original map,
+:func:`swin_edu.analysis.region_views`) and :mod:`swin_edu.analysis.windows` (how a window is named).
+Window borders have one style in the whole series (:func:`window_line_style`).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import matplotlib.pyplot as plt
 import torch
-from einops import rearrange
 from matplotlib import patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -25,11 +16,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from ..windows import check_window, region_map, shifted_window_mask, window_partition
+from ..analysis.regions import RegionViews, check_regions, region_views
+from ..analysis.windows import window_name
 
-__all__ = ["original_region_map", "RegionViews", "region_views", "window_name", "plot_shift_idea", "plot_regions",
-           "plot_region_maps", "plot_mask_window", "plot_shift_explorer", "plot_window_weights", "plot_reach",
-           "REGION_COLORS", "window_lines"]
+__all__ = ["plot_shift_idea", "plot_regions", "plot_region_maps", "plot_mask_window", "plot_shift_explorer",
+           "plot_window_weights", "plot_reach", "REGION_COLORS", "window_line_style"]
 
 #: one colour per region, indexed by the official label (a region keeps its colour when it moves)
 REGION_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
@@ -42,115 +33,19 @@ _HIGHLIGHT = "#d62728"
 MASK_COLORS = ("#a0a0a0", "#ffffff")
 
 
-def window_lines(kind: str, linewidth: float = 2.0) -> dict:
-    """The series' window borders (notebooks 04 and 06), as keyword arguments of ``plot``/``axhline``/``Line2D``.
+def window_line_style(kind: str, linewidth: float = 2.0) -> dict:
+    """The series' window borders (notebooks 04 and 06): keyword arguments of ``plot``/``axhline``/``Line2D``.
 
     ``kind`` "W-MSA": the regular M x M windows, solid white; "SW-MSA": the shifted windows, dashed cyan
     (the colours of notebook 07's attention figure). Both are edged in black, so that they show on the
     pastel regions of notebook 04 as on the magma heat maps and the grey of notebook 06.
     """
-    colour, style = {"W-MSA": ("white", "-"), "SW-MSA": ("cyan", "--")}[kind]
+    styles = {"W-MSA": ("white", "-"), "SW-MSA": ("cyan", "--")}
+    if kind not in styles:
+        raise ValueError(f"expected kind 'W-MSA' or 'SW-MSA', got {kind!r}")
+    colour, style = styles[kind]
     return dict(color=colour, linewidth=linewidth, linestyle=style,
                 path_effects=[patheffects.withStroke(linewidth=linewidth + 2, foreground="black")])
-
-
-def _check_geometry(H: int, W: int, window_size: int, shift: int) -> None:
-    """ValueError unless the map is cut into M x M windows and 1 <= s < M (a real shift: nine regions)."""
-    check_window(H, W, window_size, shift)
-    if shift < 1:
-        raise ValueError(f"the regions need a shift 1 <= s < M = {window_size}, got s = {shift} "
-                         "(with s = 0 there is no roll and a single region)")
-
-
-def original_region_map(H: int, W: int, window_size: int, shift: int) -> torch.Tensor:
-    """The regions numbered on the original (un-rolled) map: [H, W] int64.
-
-    Each axis is cut at s and H-M+s (the shifted window grid, first and last bands
-    shortened) and the 3x3 grid is numbered 0..8 row-major, as the usual drawings of the nine
-    regions do. The same regions as :func:`swin_edu.region_map`, other names: equal to
-    ``torch.roll(code, (s, s))`` with code labels mapped by 3i + j -> 3((i+1) % 3) + (j+1) % 3.
-    H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
-    """
-    _check_geometry(H, W, window_size, shift)
-    M, s = window_size, shift
-    bands = (slice(0, s), slice(s, H - M + s), slice(H - M + s, None))
-    cols = (slice(0, s), slice(s, W - M + s), slice(W - M + s, None))
-    regions = torch.zeros(H, W, dtype=torch.int64)
-    for i, rows in enumerate(bands):
-        for j, c in enumerate(cols):
-            regions[rows, c] = 3 * i + j
-    return regions
-
-
-class RegionViews(NamedTuple):
-    """The regions of one geometry seen four ways, and one window of the rolled map (:func:`region_views`).
-
-    Maps are [H, W] int64 (``inside`` is bool); the window's tensors are row-major over its N = M*M tokens.
-    """
-
-    code: torch.Tensor  #: [H, W] the official labels on the rolled map (:func:`swin_edu.region_map`)
-    code_back: torch.Tensor  #: [H, W] the official labels rolled back by (+s, +s) onto the original map
-    original: torch.Tensor  #: [H, W] the numbering on the original map (:func:`original_region_map`)
-    original_rolled: torch.Tensor  #: [H, W] the same numbers after the roll by (-s, -s): they travel with their tokens
-    window: int  #: index of the chosen window of the rolled map (row-major over the window grid)
-    inside: torch.Tensor  #: [H, W] bool, True on the tokens of that window (on the rolled map)
-    code_in_window: torch.Tensor  #: [N] the official label of each token of the window
-    original_in_window: torch.Tensor  #: [N] the original-map region of each token of the window
-    mask: torch.Tensor  #: [N, N] that window's mask, ``shifted_window_mask(H, W, M, s)[window]``
-
-
-def region_views(H: int, W: int, window_size: int, shift: int, window: int | None = None) -> RegionViews:
-    """Everything the region figures and the shift explorer show, for an [H, W] map, window M, shift s.
-
-    Args:
-        H, W: map size, multiples of M = ``window_size``.
-        window_size: M >= 2.
-        shift: s, with 1 <= s < M (any s, not only M // 2).
-        window: a window of the rolled map, 0 <= window < nW = (H/M)(W/M); default: the top-right
-            one, W/M - 1.
-
-    Returns:
-        :class:`RegionViews`: the region maps in both numberings (before and after the roll), the
-        chosen window's tokens, their [N] labels and its [N, N] mask.
-
-    Raises:
-        ValueError: if M does not divide H and W, s is not in [1, M), or the window does not exist.
-    """
-    M, s = window_size, shift
-    _check_geometry(H, W, M, s)
-    nW = (H // M) * (W // M)
-    window = W // M - 1 if window is None else window
-    if not 0 <= window < nW:
-        raise ValueError(f"a {H}x{W} map with M={M} has nW = {nW} windows (0..{nW - 1}), got window {window}")
-    original = original_region_map(H, W, M, s)
-    original_rolled = torch.roll(original, (-s, -s), (0, 1))
-    code = region_map(H, W, M, s)
-    row, col = divmod(window, W // M)
-    inside = torch.zeros(H, W, dtype=torch.bool)
-    inside[row * M:(row + 1) * M, col * M:(col + 1) * M] = True
-
-    def in_window(labels: torch.Tensor) -> torch.Tensor:  # [H, W] -> [N], the chosen window row-major
-        return rearrange(window_partition(labels[None, :, :, None], M)[window], "m1 m2 one -> (m1 m2 one)")
-
-    return RegionViews(code=code, code_back=torch.roll(code, (s, s), (0, 1)), original=original,
-                       original_rolled=original_rolled, window=window, inside=inside,
-                       code_in_window=in_window(code), original_in_window=in_window(original_rolled),
-                       mask=shifted_window_mask(H, W, M, s)[window])
-
-
-def window_name(H: int, W: int, window_size: int, window: int) -> str:
-    """How the text and the figures name a window of the rolled map: "the top-right window (window 1)".
-
-    A corner of the window grid is named by its place and its row-major index; any other window by its
-    index and its (row, column) in the window grid, e.g. "window 5 (window row 1, column 1)".
-    """
-    rows, cols = H // window_size, W // window_size
-    row, col = divmod(window, cols)
-    vertical = "top" if row == 0 else "bottom" if row == rows - 1 else ""
-    horizontal = "left" if col == 0 else "right" if col == cols - 1 else ""
-    if vertical and horizontal:
-        return f"the {vertical}-{horizontal} window (window {window})"
-    return f"window {window} (window row {row}, column {col})"
 
 
 def _cells(ax, H: int, W: int) -> None:
@@ -195,7 +90,7 @@ def _label_regions(ax, labels: torch.Tensor, fontsize: float) -> None:
 
 
 # the SW-MSA windows: the shifted grid on the original map, the regular grid on the rolled map
-_SHIFTED_GRID = window_lines("SW-MSA", 2.5)
+_SHIFTED_GRID = window_line_style("SW-MSA", 2.5)
 _OUTLINE = dict(color=_HIGHLIGHT, linewidth=4)  # the tokens of one window of the rolled map
 
 
@@ -238,14 +133,14 @@ def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2
     """Why shift, in one picture: the W-MSA windows and the shifted windows of the next block.
 
     Tokens are coloured by their regular M x M window (W-MSA, solid white lines); the dashed cyan lines are
-    the window grid shifted by s (SW-MSA's windows, drawn on the original map): :func:`window_lines`. A
+    the window grid shifted by s (SW-MSA's windows, drawn on the original map): :func:`window_line_style`. A
     dashed window away from the map's edges holds tokens of four colours, one along an edge of two, one at a
     corner of the map of one only: SW-MSA mixes tokens of different W-MSA windows wherever its windows cross
     a W-MSA border.
     H and W must be multiples of M = ``window_size`` and 1 <= s < M (else ValueError).
     """
     M, s = window_size, shift
-    _check_geometry(H, W, M, s)
+    check_regions(H, W, M, s)
     rows, cols = torch.arange(H) // M, torch.arange(W) // M
     windows = rows[:, None] * (W // M) + cols[None, :]
     colours = windows % len(WINDOW_COLORS)
@@ -253,10 +148,10 @@ def plot_shift_idea(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2
     ax.imshow(colours.numpy(), cmap=ListedColormap(WINDOW_COLORS), vmin=-0.5, vmax=len(WINDOW_COLORS) - 0.5,
               interpolation="nearest")
     _cells(ax, H, W)
-    _lines(ax, H, W, range(M, H, M), range(M, W, M), **window_lines("W-MSA", 2.5))
-    _lines(ax, H, W, range(s, H, M), range(s, W, M), **window_lines("SW-MSA", 2.5))
-    ax.legend(handles=[Line2D([], [], **window_lines("W-MSA", 2.5), label="W-MSA windows (colours)"),
-                       Line2D([], [], **window_lines("SW-MSA", 2.5),
+    _lines(ax, H, W, range(M, H, M), range(M, W, M), **window_line_style("W-MSA", 2.5))
+    _lines(ax, H, W, range(s, H, M), range(s, W, M), **window_line_style("SW-MSA", 2.5))
+    ax.legend(handles=[Line2D([], [], **window_line_style("W-MSA", 2.5), label="W-MSA windows (colours)"),
+                       Line2D([], [], **window_line_style("SW-MSA", 2.5),
                               label=f"SW-MSA: the grid shifted by s = {s}")],
               loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, fontsize=9, frameon=False)
     ax.set_title(f"{H}x{W} map, M = {M}: a shifted window that crosses a W-MSA border\n"
@@ -270,9 +165,9 @@ def plot_regions(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, w
 
     Right: the rolled map with its regular M x M grid and the labels 0..8. Left: the same labels on the
     original map, with the shifted window grid. Both grids are the SW-MSA windows (dashed cyan,
-    :func:`window_lines`). A region keeps its colour; the thick red outline follows the tokens of one
+    :func:`window_line_style`). A region keeps its colour; the thick red outline follows the tokens of one
     window of the rolled map (default: the top-right one, labels 1 and 2). Arguments and errors as
-    :func:`region_views`.
+    :func:`swin_edu.analysis.region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -287,13 +182,13 @@ def plot_regions(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, w
 def plot_region_maps(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 2, window: int | None = None) -> Figure:
     """The 3x3 regions before and after ``torch.roll(x, (-s, -s))``, in both numberings.
 
-    Top row: the numbering on the original map (:func:`original_region_map`, as the usual drawings of
-    the nine regions number them). Bottom row: the official labels (:func:`swin_edu.region_map`,
+    Top row: the numbering on the original map (:func:`swin_edu.analysis.original_region_map`, as the
+    usual drawings of the nine regions number them). Bottom row: the official labels (:func:`swin_edu.region_map`,
     defined on the rolled map). Left: original map, with the shifted window grid. Right: rolled map, with
     the regular M x M grid: the same SW-MSA windows, dashed cyan on both. A region keeps its colour
     everywhere; the thick red outline follows the tokens of one window of the rolled map, by default the
     top-right one (original-map regions 5 and 3, the code's labels 1 and 2). Arguments and errors as
-    :func:`region_views`.
+    :func:`swin_edu.analysis.region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -356,7 +251,7 @@ def plot_mask_window(H: int = 8, W: int = 8, window_size: int = 4, shift: int = 
     ``window`` defaults to the top-right window (index W/M - 1), which holds the code's labels 1 and 2
     (on an 8x8 map with M=4, s=2: the original-map regions 5 and 3). Mask entries: 0 (white) when the
     query and key tokens are in the same region, -100 (grey, the series' colour for masked) when not;
-    the colour strips give each token's region. Arguments and errors as :func:`region_views`.
+    the colour strips give each token's region. Arguments and errors as :func:`swin_edu.analysis.region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -374,7 +269,7 @@ def plot_shift_explorer(H: int = 8, W: int = 8, window_size: int = 4, shift: int
 
     Left: the official labels on the original map (top) and on the rolled map (below), the SW-MSA windows
     dashed cyan, the chosen window of the rolled map outlined in thick red on both. Right: that window's
-    tokens and its [N, N] mask. Arguments and errors as :func:`region_views`.
+    tokens and its [N, N] mask. Arguments and errors as :func:`swin_edu.analysis.region_views`.
     """
     M, s = window_size, shift
     views = region_views(H, W, M, s, window)
@@ -423,9 +318,9 @@ def plot_reach(maps: torch.Tensor, titles: list[str], window_size: int, target: 
 
     Args:
         maps: [K, H, W] bool, True where the output at ``target`` depends on the input token (e.g.
-            :func:`swin_edu.plotting.reached_tokens`).
+            :func:`swin_edu.analysis.reached_tokens`).
         titles: K panel titles.
-        window_size: M, for the W-MSA window grid drawn on every panel (solid white, :func:`window_lines`).
+        window_size: M, for the W-MSA window grid drawn on every panel (solid white, :func:`window_line_style`).
         target: (row, column) of the output token, marked with a star.
     """
     K, H, W = maps.shape
@@ -434,7 +329,7 @@ def plot_reach(maps: torch.Tensor, titles: list[str], window_size: int, target: 
         ax.imshow(reach.float().numpy(), cmap=ListedColormap(["#b4b4b4", "#80b1d3"]), vmin=0, vmax=1)
         _cells(ax, H, W)
         _lines(ax, H, W, range(window_size, H, window_size), range(window_size, W, window_size),
-               **window_lines("W-MSA"))
+               **window_line_style("W-MSA"))
         ax.plot(target[1], target[0], marker="*", markersize=16, color=_HIGHLIGHT)
         ax.set_title(f"{title}\n{int(reach.sum())} of {H * W} input tokens reach it (blue)",
                      fontsize=10)

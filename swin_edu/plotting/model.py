@@ -3,8 +3,8 @@
 * :func:`plot_vit_vs_swin`: ViT's single 1/16 map versus Swin's 1/4, 1/8, 1/16, 1/32 hierarchy.
 * :func:`plot_pipeline`: the Swin pipeline with the shape after every step.
 * :func:`plot_block_pair`: one W-MSA block and one SW-MSA block as boxes and arrows (pre-norm, residuals).
-* :func:`gradient_footprint`, :func:`plot_receptive_field`, :func:`plot_stage_receptive_field`:
-  which input tokens one output token depends on, after 1, 2, 4 blocks and after every stage.
+* :func:`plot_receptive_field`, :func:`plot_stage_receptive_field`: which input tokens one output token
+  depends on, after 1, 2, 4 blocks and after every stage (computed by :mod:`swin_edu.analysis.footprints`).
 """
 from __future__ import annotations
 
@@ -17,17 +17,12 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
-from torch import nn
 
-from ..block import SwinBlock
-from ..model import SwinTransformer
-from .masks import window_lines
+from ..analysis.footprints import REACH_THRESHOLD, block_stack, gradient_footprint, reached_tokens, stage_footprints
+from .masks import window_line_style
 
-__all__ = [
-    "plot_vit_vs_swin", "plot_pipeline", "plot_block_pair",
-    "block_stack", "gradient_footprint", "reached_tokens", "REACH_THRESHOLD", "stage_footprints",
-    "plot_receptive_field", "plot_stage_receptive_field",
-]
+__all__ = ["plot_vit_vs_swin", "plot_pipeline", "plot_block_pair", "plot_receptive_field",
+           "plot_stage_receptive_field"]
 
 TOKEN_GRID = "#b0b0b0"
 #: the windows of the hierarchy figure (notebook 00)
@@ -140,7 +135,7 @@ def plot_block_pair() -> Figure:
 
     Each row is one block; the line above the boxes is the residual path, which skips LayerNorm and
     attention (and LayerNorm and MLP) and is added back at the circles. Attention boxes use the series'
-    window lines (:func:`swin_edu.plotting.window_lines`): W-MSA white with a solid black edge, SW-MSA cyan
+    window lines (:func:`swin_edu.plotting.window_line_style`): W-MSA white with a solid black edge, SW-MSA cyan
     with a dashed one.
     """
     fig, ax = plt.subplots(figsize=(11.5, 3.6))
@@ -191,59 +186,8 @@ def plot_block_pair() -> Figure:
 
 
 # ---------------------------------------------------------------------- receptive field
-#: an input token *reaches* an output token when its footprint exceeds this fraction of the footprint's
-#: largest value. Exactly 0 means no path at all; a pair masked with -100 still leaks about
-#: e^-100 ~ 4e-44 (relative) in float32, far below this; real paths in the notebook's examples stay above
-#: 1e-13 of the largest value.
-REACH_THRESHOLD = 1e-20
-#: colour of the tokens that are not reached, in the footprint figures
+#: colour of the tokens that are not reached (:func:`swin_edu.analysis.reached_tokens`), in the footprint figures
 NOT_REACHED = "#b4b4b4"
-
-
-def block_stack(size: int = 28, window_size: int = 7, depth: int = 4, dim: int = 16, num_heads: int = 2,
-                seed: int = 0) -> nn.Sequential:
-    """``depth`` Swin blocks on a size x size map, alternating W-MSA (shift 0) and SW-MSA
-    (shift s = M // 2), randomly initialised with ``seed``, in eval mode. Input/output [B, size, size, dim]."""
-    torch.manual_seed(seed)
-    blocks = [SwinBlock(dim, (size, size), num_heads, window_size, 0 if i % 2 == 0 else window_size // 2)
-              for i in range(depth)]
-    return nn.Sequential(*blocks).eval()
-
-
-def gradient_footprint(layers: nn.Module, x: torch.Tensor, token: tuple[int, int]) -> torch.Tensor:
-    """Which input tokens one output token depends on: [H, W].
-
-    Entry [i, j] is sum_k |d out[0, r, c, :].sum() / d x[0, i, j, k]| (k runs over the C input
-    channels) for token (r, c) = ``token`` (row, column) of the output of ``layers`` (any module mapping
-    [1, H, W, C] to [1, h, w, C']). It is exactly 0 when input token
-    (i, j) has no path to the output token (e.g. the two never share a window). A pair kept apart only
-    by the -100 mask still has a path of weight ~e^-100, so its entry can be tiny but nonzero: use
-    :func:`reached_tokens` rather than ``> 0`` to say which tokens the output token depends on.
-    """
-    if x.ndim != 4 or x.shape[0] != 1:
-        raise ValueError(f"expected x of shape [1, H, W, C], got {list(x.shape)}")
-    x = x.detach().clone().requires_grad_(True)
-    out = layers(x)
-    if not (0 <= token[0] < out.shape[1] and 0 <= token[1] < out.shape[2]):
-        raise ValueError(f"token {token} is outside the {out.shape[1]}x{out.shape[2]} output map")
-    out[0, token[0], token[1]].sum().backward()
-    return x.grad[0].abs().sum(-1)
-
-
-def reached_tokens(footprint: torch.Tensor, threshold: float = REACH_THRESHOLD) -> torch.Tensor:
-    """The input tokens an output token depends on: [H, W] footprint -> [H, W] bool.
-
-    True where ``footprint > threshold * footprint.max()`` (``threshold`` relative, default
-    :data:`REACH_THRESHOLD` = 1e-20): exact zeros (no path) and the ~e^-100 leaks of masked pairs
-    are both False.
-    """
-    if footprint.ndim != 2:
-        raise ValueError(f"expected a footprint of shape [H, W], got {list(footprint.shape)}")
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold is relative to the largest value: expected 0 < threshold < 1, got {threshold}")
-    return footprint > threshold * footprint.max()
-
-
 #: the colour scale of the footprint figures: F / max F on a log scale from this value (darkest) to 1
 #: (lightest), the same in every panel; smaller reached values get the darkest colour
 COLOUR_FLOOR = 1e-8
@@ -258,10 +202,10 @@ def _footprint_cmap() -> ListedColormap:
 def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box: int = 1):
     """Heat map of a footprint relative to its largest value, on a log scale from :data:`COLOUR_FLOOR`
     (darkest) to 1 (lightest; the largest value, usually the token itself through the residual path);
-    tokens not reached (:func:`reached_tokens`) grey; window grids ``(step, offset, kind)``, kind "W-MSA"
-    or "SW-MSA" (:func:`swin_edu.plotting.window_lines`); the token inside a hollow green ring (and, if
-    ``box`` > 1, the box x box input tokens under it outlined in green). Returns the image, for the
-    colour bar."""
+    tokens not reached (:func:`swin_edu.analysis.reached_tokens`) grey; window grids ``(step, offset, kind)``,
+    kind "W-MSA" or "SW-MSA" (:func:`swin_edu.plotting.window_line_style`); the token inside a hollow green
+    ring (and, if ``box`` > 1, the box x box input tokens under it outlined in green). Returns the image,
+    for the colour bar."""
     reached = reached_tokens(footprint).numpy()
     f = (footprint / footprint.max()).numpy()
     image = ax.imshow(np.ma.masked_where(~reached, f), cmap=_footprint_cmap(),
@@ -269,9 +213,9 @@ def _footprint_panel(ax, footprint: torch.Tensor, token, grids, title: str, box:
                       extent=(-0.5, f.shape[1] - 0.5, f.shape[0] - 0.5, -0.5))
     for step, offset, kind in grids:
         for p in np.arange(offset, f.shape[0] + 1, step):
-            ax.axhline(p - 0.5, **window_lines(kind, 1.2))
+            ax.axhline(p - 0.5, **window_line_style(kind, 1.2))
         for p in np.arange(offset, f.shape[1] + 1, step):
-            ax.axvline(p - 0.5, **window_lines(kind, 1.2))
+            ax.axvline(p - 0.5, **window_line_style(kind, 1.2))
     if box > 1:
         r0, c0 = token[0] // box * box, token[1] // box * box
         ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), box, box, fill=False, edgecolor="#00d000", lw=1.5))
@@ -291,9 +235,9 @@ def _footprint_colorbar(fig, axes, image) -> None:
 
 def _footprint_legend(fig, shifted: bool, mark: str) -> None:
     """One legend under the panels: what the lines, the ring and grey mean."""
-    handles = [Line2D([], [], **window_lines("W-MSA", 1.2), label="W-MSA windows")]
+    handles = [Line2D([], [], **window_line_style("W-MSA", 1.2), label="W-MSA windows")]
     if shifted:
-        handles.append(Line2D([], [], **window_lines("SW-MSA", 1.2),
+        handles.append(Line2D([], [], **window_line_style("SW-MSA", 1.2),
                               label=r"SW-MSA windows (shifted by $s = \lfloor M/2 \rfloor$)"))
     handles += [Line2D([], [], **{**TOKEN_MARK, "ms": 11}, label=mark),
                 Patch(facecolor=NOT_REACHED, edgecolor="#888888",
@@ -306,12 +250,12 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
                          seed: int = 0) -> Figure:
     """Gradient footprint of one output token after 1, 2, 4, ... Swin blocks (one panel per depth).
 
-    Uses :func:`block_stack` and :func:`gradient_footprint` on a random input (same ``seed``).
-    Solid white lines: the W-MSA windows; dashed cyan: the SW-MSA windows (shifted by s = M // 2), both
-    edged in black (:func:`swin_edu.plotting.window_lines`); colour: footprint relative to its largest
-    value, log scale from :data:`COLOUR_FLOOR` to 1, light = large, one colour bar for all panels; grey:
-    not reached (:func:`reached_tokens`); hollow green ring: the output token, at its own position (input
-    and output maps have the same size). The SW-MSA code rolls the map up-left by s;
+    Uses :func:`swin_edu.analysis.block_stack` and :func:`swin_edu.analysis.gradient_footprint` on a random
+    input (same ``seed``). Solid white lines: the W-MSA windows; dashed cyan: the SW-MSA windows (shifted by
+    s = M // 2), both edged in black (:func:`swin_edu.plotting.window_line_style`); colour: footprint
+    relative to its largest value, log scale from :data:`COLOUR_FLOOR` to 1, light = large, one colour bar
+    for all panels; grey: not reached (:func:`swin_edu.analysis.reached_tokens`); hollow green ring: the
+    output token, at its own position (input and output maps have the same size). The SW-MSA code rolls the map up-left by s;
     on the original map that is the window grid moved down-right by s, as drawn.
     """
     blocks = block_stack(size, window_size, max(depths), dim, num_heads, seed)
@@ -332,39 +276,12 @@ def plot_receptive_field(size: int = 28, window_size: int = 7, depths: Sequence[
     return fig
 
 
-def stage_footprints(img_size: int = 224, patch_size: int = 4, window_size: int = 7, embed_dim: int = 8,
-                     depths: Sequence[int] = (2, 2, 2, 2), position: tuple[int, int] = (24, 24),
-                     seed: int = 0, num_heads: Sequence[int] | None = None) -> list[torch.Tensor]:
-    """Gradient footprints on the patch grid of one token at the output of every stage.
-
-    A small random Swin in eval mode: ``embed_dim`` channels in stage 1 (doubled by every merging),
-    ``depths`` blocks per stage, ``num_heads`` heads per stage (default 1, 2, 4, ...: head dimension
-    d = C / nH = ``embed_dim`` in every stage), window ``window_size``. ``position`` = (row, column) of a
-    patch on the S x S patch grid, S = img_size / patch_size. The token of stage t (1-based) is the one whose
-    2^(t-1) x 2^(t-1) block of patches contains that patch: (row // 2^(t-1), column // 2^(t-1)) of the
-    stage's map. Returns one [S, S] map per stage, measured against the patch embedding's output
-    (the input of stage 1).
-    """
-    side = img_size // patch_size
-    if not (0 <= position[0] < side and 0 <= position[1] < side):
-        raise ValueError(f"position {position} is outside the {side}x{side} patch grid")
-    if num_heads is None:
-        num_heads = [2**i for i in range(len(depths))]
-    if len(num_heads) != len(depths):
-        raise ValueError(f"expected one head count per stage ({len(depths)}), got num_heads={list(num_heads)}")
-    torch.manual_seed(seed)
-    model = SwinTransformer(img_size, patch_size, embed_dim=embed_dim, depths=depths,
-                            num_heads=list(num_heads), window_size=window_size).eval()
-    z = torch.randn(1, side, side, embed_dim, generator=torch.Generator().manual_seed(seed))
-    r, c = position
-    return [gradient_footprint(model.layers[:i + 1], z, (r >> i, c >> i)) for i in range(len(depths))]
-
-
 def plot_stage_receptive_field(img_size: int = 224, patch_size: int = 4, window_size: int = 7,
                                embed_dim: int = 8, depths: Sequence[int] = (2, 2, 2, 2),
                                position: tuple[int, int] = (24, 24), seed: int = 0,
                                num_heads: Sequence[int] | None = None) -> Figure:
-    """Footprint on the patch grid of one token at the output of each stage (see :func:`stage_footprints`).
+    """Footprint on the patch grid of one token at the output of each stage
+    (:func:`swin_edu.analysis.stage_footprints`).
 
     Solid white lines: the stage's W-MSA windows drawn on the patch grid (M * 2^(t-1) patches wide in
     stage t); dashed cyan: its SW-MSA windows (none where min(H, W) <= M switches the shift off); hollow

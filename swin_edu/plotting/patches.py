@@ -1,20 +1,19 @@
 """Figures for notebooks 01 (patch partition and embedding) and 02 (patch merging).
 
-The photograph is matplotlib's sample image of Grace Hopper, which ships with matplotlib:
-no download is needed.
+The photograph is :func:`swin_edu.analysis.sample_image`, Grace Hopper's portrait, which ships with
+matplotlib: no download is needed.
 """
 from __future__ import annotations
 
-import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
 from einops import rearrange
-from matplotlib import cbook
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-__all__ = ["sample_image", "zoom_box", "plot_embedding_idea", "plot_patch_grid", "plot_merging_idea",
+from ..analysis.patches import sample_image, zoom_box
+
+__all__ = ["plot_embedding_idea", "plot_patch_grid", "plot_merging_idea",
            "plot_patch_merging", "plot_hierarchy", "SUBGRID_COLORS"]
 
 #: one colour per 2x2 sub-grid, in the concatenation order of patch merging:
@@ -23,20 +22,6 @@ SUBGRID_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
 _SUBGRID_OFFSETS = ((0, 0), (1, 0), (0, 1), (1, 1))  # (row, column) offset of each piece
 #: the 2x2 blocks of plot_merging_idea, in a chequerboard: greys, so that no colour means a piece there
 _BLOCK_GREYS = ("#cfcfcf", "#ebebeb")
-
-
-def sample_image(size: int = 224) -> torch.Tensor:
-    """Grace Hopper's portrait (shipped with matplotlib) as a float image: [3, size, size] in [0, 1].
-
-    The 600x512 photo is cropped to its top 512x512 square (the face) and resized with
-    antialiased bilinear interpolation.
-    """
-    with cbook.get_sample_data("grace_hopper.jpg") as f:
-        pixels = torch.from_numpy(mpimg.imread(f, format="jpg").copy())  # [600, 512, 3] uint8
-    side = min(pixels.shape[:2])
-    img = rearrange(pixels[:side, :side], "h w c -> 1 c h w").float() / 255
-    img = F.interpolate(img, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    return img[0].clamp(0, 1)
 
 
 def _show(ax, img: torch.Tensor, extent=None) -> None:
@@ -54,39 +39,12 @@ def _grid(ax, top: int, left: int, rows: int, cols: int, step: int, **style) -> 
         ax.plot([left + c * step - 0.5] * 2, [top - 0.5, top + rows * step - 0.5], **style)
 
 
-def zoom_box(height: int, width: int, patch_size: int = 4, token: tuple[int, int] = (20, 23),
-             zoom_patches: int = 8) -> tuple[int, int, int]:
-    """The block of ``zoom_patches`` x ``zoom_patches`` patches around ``token``, kept inside the image.
-
-    Args:
-        height, width: H and W of the image in pixels (multiples of ``patch_size``).
-        patch_size: P, side of a patch in pixels.
-        token: (row, column) of a patch, in patch units: 0 <= row < H/P, 0 <= column < W/P.
-        zoom_patches: n, side of the block in patches (at most H/P and W/P).
-
-    Returns:
-        (top, left, side): the block is pixel rows top..top+side-1 and columns left..left+side-1,
-        with side = n * P; top and left are multiples of P and the block contains the token.
-    """
-    P, n = patch_size, zoom_patches
-    if P < 1 or height % P or width % P:
-        raise ValueError(f"expected an image whose sides are multiples of the patch size {P}, got {height}x{width}")
-    rows, cols = height // P, width // P
-    if not (0 <= token[0] < rows and 0 <= token[1] < cols):
-        raise ValueError(f"token {tuple(token)} is outside the {rows}x{cols} grid of patches")
-    if not 1 <= n <= min(rows, cols):
-        raise ValueError(f"zoom_patches must be between 1 and {min(rows, cols)} for a {rows}x{cols} grid, got {n}")
-    top = min(max(token[0] - n // 2, 0), rows - n) * P
-    left = min(max(token[1] - n // 2, 0), cols - n) * P
-    return top, left, n * P
-
-
 def plot_embedding_idea(image: torch.Tensor, patch_size: int = 4, embed_dim: int = 96,
                         token: tuple[int, int] = (20, 23)) -> Figure:
     """Notebook 01 at a glance: every P x P patch of the image becomes one token of C numbers.
 
     Args:
-        image: [3, S_h, S_w] in [0, 1] (e.g. :func:`sample_image`), sides multiples of ``patch_size``.
+        image: [3, S_h, S_w] in [0, 1] (e.g. :func:`swin_edu.analysis.sample_image`), sides multiples of ``patch_size``.
         patch_size: P, side of a patch in pixels.
         embed_dim: C, the numbers of every token.
         token: (row, column) of the patch followed on the right, in patch units.
@@ -153,10 +111,10 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int = 4, token: tuple[int, 
     """The patch partition of an image, from the whole photo down to the 48 numbers of one patch.
 
     Args:
-        image: [3, H, W] in [0, 1] (e.g. :func:`sample_image`), H and W multiples of ``patch_size``.
+        image: [3, H, W] in [0, 1] (e.g. :func:`swin_edu.analysis.sample_image`), H and W multiples of ``patch_size``.
         patch_size: P, side of a patch in pixels.
         token: (row, column) of the highlighted patch, in patch units.
-        zoom_patches: side of the zoomed block of patches around it (chosen by :func:`zoom_box`).
+        zoom_patches: side of the zoomed block of patches around it (chosen by :func:`swin_edu.analysis.zoom_box`).
 
     Panels: the image with its P x P grid; a zoom on ``zoom_patches`` x ``zoom_patches`` patches
     (its title and tick labels give its pixel rows and columns); the highlighted patch as P x P
@@ -337,7 +295,7 @@ def plot_hierarchy(image: torch.Tensor, patch_size: int = 4, embed_dim: int = 96
     """The token grid of every Swin stage drawn over the image: the map halves, the channels double.
 
     Args:
-        image: [3, S, S] in [0, 1] (e.g. :func:`sample_image`).
+        image: [3, S, S] in [0, 1] (e.g. :func:`swin_edu.analysis.sample_image`).
         patch_size: P; stage i's tokens cover P * 2^i pixels.
         embed_dim: C of stage 1.
         num_stages: number of stages.

@@ -1,8 +1,7 @@
 """Figures for notebook 05 (relative position bias).
 
-The bias tables drawn here are hand-made (:func:`example_bias_table`): trained tables need a
-checkpoint download, and a table with a visible pattern per head makes the expansion from the
-(2M-1) x (2M-1) table to the [M*M, M*M] bias easy to follow.
+The bias tables drawn here are hand-made (:func:`swin_edu.analysis.example_bias_table`); what one query
+reads and the resized table are computed in :mod:`swin_edu.analysis.position`.
 
 Offsets are always Δ = query − key: (Δy, Δx) = (y_i − y_j, x_i − x_j) for query token i and key token j.
 Colour scales: light = large (viridis).
@@ -11,72 +10,24 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
-from einops import rearrange
 from matplotlib.figure import Figure
 
+from ..analysis.position import (bias_table_grid, check_bias_table, example_bias_table, query_bias_row,
+                                 resize_bias_table, same_offset_pair)
 from ..relative_position import relative_position_bias, relative_position_index
+from ..windows import check_window_size
 
-__all__ = ["example_bias_table", "same_offset_pair", "plot_same_offset", "plot_relative_position_index",
-           "plot_relative_position_bias", "plot_resized_table", "query_bias_row", "plot_query_bias"]
+__all__ = ["plot_same_offset", "plot_relative_position_index", "plot_relative_position_bias", "plot_resized_table",
+           "plot_query_bias"]
 
 QUERY_COLOUR, KEY_COLOUR = "#e6550d", "#3182bd"  # one colour per meaning: query orange, key blue
-
-
-def example_bias_table(window_size: int = 7, num_heads: int = 3) -> torch.Tensor:
-    """A hand-made relative position bias table with one readable pattern per head: [(2M-1)^2, nH].
-
-    With (Δy, Δx) = position of the query minus position of the key, each in [-(M-1), M-1]:
-    head 0 prefers near keys (-(|Δy| + |Δx|) / (M-1)), head 1 keys to the left of the query
-    (Δx / (M-1)), head 2 keys in the same row (-|Δy| / (M-1)); further heads repeat the cycle.
-    Entries (one per offset) are ordered like :func:`swin_edu.relative_position_index`:
-    (Δy + M-1) * (2M-1) + (Δx + M-1).
-    """
-    M = window_size
-    offsets = torch.arange(-(M - 1), M, dtype=torch.float32)
-    dy, dx = torch.meshgrid(offsets, offsets, indexing="ij")  # [2M-1, 2M-1] each
-    patterns = (-(dy.abs() + dx.abs()), dx, -dy.abs())
-    heads = [patterns[h % 3] / max(M - 1, 1) for h in range(num_heads)]
-    return rearrange(torch.stack(heads), "h a b -> (a b) h")
-
-
-def _check_token(window_size: int, token: tuple[int, int], name: str) -> None:
-    """Raise ValueError unless ``token`` = (row, col) lies inside the M x M window."""
-    row, col = token
-    if not (0 <= row < window_size and 0 <= col < window_size):
-        raise ValueError(f"the {name} (row, col) must lie inside the {window_size}x{window_size} window, "
-                         f"each in [0, {window_size - 1}], got {tuple(token)}")
-
-
-def same_offset_pair(window_size: int, query: tuple[int, int],
-                     key: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """Another (query, key) pair of the window with the same offset Δ = query − key.
-
-    The pair moved by the translation (ty, tx) that keeps both tokens inside the M x M window, shares
-    no token with the given pair if any such translation exists, and moves it farthest (|ty| + |tx|;
-    ties: the first in row-major order of (ty, tx)). Returns (query', key'), each (row, col), or None
-    when the pair cannot move: |Δy| = |Δx| = M-1, the opposite corners.
-    """
-    M = window_size
-    if M < 1:
-        raise ValueError(f"window_size must be >= 1, got {M}")
-    _check_token(M, query, "query")
-    _check_token(M, key, "key")
-    (qy, qx), (ky, kx) = query, key
-    moves = [(ty, tx) for ty in range(-min(qy, ky), M - max(qy, ky)) for tx in range(-min(qx, kx), M - max(qx, kx))
-             if (ty, tx) != (0, 0)]
-    if not moves:
-        return None
-    shares = lambda t: bool({(qy + t[0], qx + t[1]), (ky + t[0], kx + t[1])} & {tuple(query), tuple(key)})  # noqa: E731
-    ty, tx = max(moves, key=lambda t: (not shares(t), abs(t[0]) + abs(t[1])))  # max keeps the first of ties
-    return (qy + ty, qx + tx), (ky + ty, kx + tx)
 
 
 def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, int]) -> Figure:
     """Two (query, key) pairs with the same offset Δ = query − key read the same table entry.
 
     Left: the M x M window (token numbers in the cells), the pair (query, key) and the same pair moved
-    (:func:`same_offset_pair`); queries orange, keys blue (purple: a token in both roles), an arrow
+    (:func:`swin_edu.analysis.same_offset_pair`); queries orange, keys blue (purple: a token in both roles), an arrow
     from each key to its query (the arrow is Δ). Right: the table's (2M-1) x (2M-1) offsets; the cell
     of Δ, the one entry both pairs read, is dark and marked Δ (its number comes later, with the index).
     When the pair cannot move (opposite corners), only the one pair is drawn and the titles say so.
@@ -133,22 +84,6 @@ def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, i
     return fig
 
 
-def _table_grid(table: torch.Tensor) -> torch.Tensor:
-    """[(2M-1)^2, nH] -> [nH, 2M-1, 2M-1]: each head's table as an image, rows Δy, columns Δx."""
-    side = round(table.shape[0] ** 0.5)
-    return rearrange(table.detach(), "(a b) h -> h a b", a=side)
-
-
-def _check_table(table: torch.Tensor, window_size: int) -> None:
-    """Raise ValueError unless ``table`` is [(2M-1)^2, nH] for M = window_size."""
-    if window_size < 1:
-        raise ValueError(f"window_size must be >= 1, got {window_size}")
-    rows = (2 * window_size - 1) ** 2
-    if table.dim() != 2 or table.shape[0] != rows:
-        raise ValueError(f"expected a table [(2M-1)^2, nH] = [{rows}, nH] for M={window_size}, "
-                         f"got shape {tuple(table.shape)}")
-
-
 def _offset_axes(ax, side: int) -> None:
     """Label a (2M-1) x (2M-1) table image with offsets Δy (rows) and Δx (columns), Δ = query − key."""
     M = (side + 1) // 2
@@ -169,8 +104,7 @@ def plot_relative_position_index(window_size: int = 2) -> Figure:
     index has the colour of the table entry it reads. Numbers are written in the cells when M <= 4.
     """
     M = window_size
-    if M < 1:
-        raise ValueError(f"window_size must be >= 1, got {M}")
+    check_window_size(M)
     side, N = 2 * M - 1, M * M
     index = relative_position_index(M)
     annotate = M <= 4
@@ -218,7 +152,7 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
 
     Args:
         table: [(2M-1)^2, nH], e.g. a layer's ``relative_position_bias_table`` or
-            :func:`example_bias_table`.
+            :func:`swin_edu.analysis.example_bias_table`.
         window_size: M.
 
     One colour scale per head (column), from the head's smallest to its largest value, shown by the
@@ -227,9 +161,9 @@ def plot_relative_position_bias(table: torch.Tensor, window_size: int) -> Figure
     as each table's title says.
     """
     M = window_size
-    _check_table(table, M)
+    check_bias_table(table, M)
     bias = relative_position_bias(table.detach(), relative_position_index(M))  # [nH, N, N]
-    grids = _table_grid(table)
+    grids = bias_table_grid(table)
     nH = grids.shape[0]
     fig, axes = plt.subplots(2, nH, figsize=(3.9 * nH, 7.2), squeeze=False, layout="constrained",
                              gridspec_kw={"height_ratios": [1, 1.3]})
@@ -265,7 +199,7 @@ def plot_resized_table(table: torch.Tensor, resized: torch.Tensor) -> Figure:
 
     One colour scale per head (column), spanning both tables, shown by the column's colour bar.
     """
-    before, after = _table_grid(table), _table_grid(resized)
+    before, after = bias_table_grid(table), bias_table_grid(resized)
     nH = before.shape[0]
     if after.shape[0] != nH:
         raise ValueError(f"table and resized need the same number of heads, got {nH} and {after.shape[0]}")
@@ -284,37 +218,6 @@ def plot_resized_table(table: torch.Tensor, resized: torch.Tensor) -> Figure:
     return fig
 
 
-def query_bias_row(table: torch.Tensor, window_size: int, query: tuple[int, int],
-                   head: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """What one query token reads: its line of the index and of one head's bias, as windows.
-
-    Args:
-        table: [(2M-1)^2, nH] relative position bias table.
-        window_size: M.
-        query: (row, col) of the query token inside the window, each in [0, M-1].
-        head: which head's bias, in [0, nH-1].
-
-    Returns:
-        (index_row, bias_row), both [M, M]: entry [y, x] belongs to the key token at row y, column x
-        of the window (token j = y*M + x). ``index_row`` (int64) is the table entry that the pair
-        (query, key) reads, (Δy + M-1)(2M-1) + (Δx + M-1) with (Δy, Δx) = query − key; ``bias_row``
-        is ``table[index_row, head]``. They equal row ``row*M + col`` of
-        :func:`swin_edu.relative_position_index` and of head ``head`` of
-        :func:`swin_edu.relative_position_bias`, reshaped to [M, M].
-    """
-    M = window_size
-    _check_table(table, M)
-    row, col = query
-    if not (0 <= row < M and 0 <= col < M):
-        raise ValueError(f"the query (row, col) must lie inside the {M}x{M} window, each in [0, {M - 1}], "
-                         f"got {tuple(query)}")
-    if not 0 <= head < table.shape[1]:
-        raise ValueError(f"head must be in [0, {table.shape[1] - 1}] for a table with {table.shape[1]} heads, "
-                         f"got {head}")
-    index_row = relative_position_index(M)[row * M + col].view(M, M)  # the query's row, keys as a window
-    return index_row, table.detach()[index_row, head]
-
-
 def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int], head: int = 0) -> Figure:
     """One query token of an M x M window: its offsets to every key, the table entries they read, the bias.
 
@@ -322,7 +225,7 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
     Middle: the query's line of the relative position index as an [M, M] image (the same colours as
     :func:`plot_relative_position_index`, colour bar = table entry). Right: the query's line of the bias of one
     head, ``table[index, head]``, on a colour scale that spans the head's whole table (so colours
-    compare between queries), with its colour bar. See :func:`query_bias_row`.
+    compare between queries), with its colour bar. See :func:`swin_edu.analysis.query_bias_row`.
     """
     M = window_size
     index_row, bias_row = query_bias_row(table, M, query, head)
@@ -375,19 +278,11 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
     return fig
 
 
-def _bicubic(table: torch.Tensor, window_size: int) -> torch.Tensor:
-    """[(2M-1)^2, nH] -> [(2M'-1)^2, nH] for M' = window_size, as the official fine-tuning code does."""
-    grid = _table_grid(table)[None]  # [1, nH, 2M-1, 2M-1]
-    side = 2 * window_size - 1
-    resized = F.interpolate(grid, size=(side, side), mode="bicubic", align_corners=False)
-    return rearrange(resized[0], "h a b -> (a b) h")
-
-
 def _resize_figure() -> Figure:
     """The table of notebook 05, Going deeper (pattern + noise, seed 0), resized from M=7 to M=12."""
     noise = torch.randn(169, 3, generator=torch.Generator().manual_seed(0))
     table = example_bias_table(7, 3) + 0.1 * noise
-    return plot_resized_table(table, _bicubic(table, 12))
+    return plot_resized_table(table, resize_bias_table(table, 12))
 
 
 #: figure file name -> function returning a matplotlib Figure

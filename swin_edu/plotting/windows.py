@@ -12,26 +12,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from ..attention import msa_macs, wmsa_macs  # the cost formulas, re-exported for the notebooks
+from ..analysis.patches import sample_image
+from ..attention import msa_macs, wmsa_macs  # the cost formulas that plot_attention_cost draws
 from ..windows import check_window
-from .patches import sample_image
 
-__all__ = ["query_token", "plot_window_partition", "plot_window_ids", "plot_attention_scope",
-           "plot_attention_cost", "msa_macs", "wmsa_macs", "plot_attention_heads"]
-
-
-def query_token(H: int, W: int, M: int, window: int, row: int, col: int) -> tuple[int, int]:
-    """Place (i, j) on the [H, W] map of the token at (``row``, ``col``) inside window ``window``
-    (windows numbered row-major, as ``window_partition`` orders them): i = (window // (W/M)) * M + row,
-    j = (window % (W/M)) * M + col. Raises ValueError for a window or a position that does not exist."""
-    check_window(H, W, M)
-    nW = (H // M) * (W // M)
-    if not 0 <= window < nW:
-        raise ValueError(f"window must be in [0, {nW - 1}]: a {H}x{W} map has nW = {nW} windows of {M}x{M}, "
-                         f"got {window}")
-    if not (0 <= row < M and 0 <= col < M):
-        raise ValueError(f"row and col must be in [0, {M - 1}] inside a {M}x{M} window, got ({row}, {col})")
-    return (window // (W // M)) * M + row, (window % (W // M)) * M + col
+__all__ = ["plot_window_partition", "plot_window_ids", "plot_attention_scope", "plot_attention_cost",
+           "plot_attention_heads"]
 
 
 def _window_color(k: int):
