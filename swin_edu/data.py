@@ -227,8 +227,8 @@ class DeviceLoader:
         labels: int64 [N].
         batch_size: images per batch.
         train: shuffle and drop the last incomplete batch; else fixed order, every image once.
-        augment: when ``train``: True for :func:`random_crop_flip` (padding 4), a
-            :class:`swin_edu.augment.BatchAugment` for a recipe's own choice, False for none.
+        augment: when ``train``: a :class:`swin_edu.augment.BatchAugment` (default: random crop with
+            padding 4 and horizontal flip, :func:`random_crop_flip`), None for no augmentation.
         device: where the data lives and the batches are made.
         seed: seed of ``self.generator``.
 
@@ -238,18 +238,18 @@ class DeviceLoader:
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, train: bool,
-                 augment: bool | BatchAugment = True, device: str | torch.device = "cpu", seed: int = 0):
+                 augment: BatchAugment | None = BatchAugment(), device: str | torch.device = "cpu", seed: int = 0):
         if images.dtype != torch.uint8 or images.dim() != 4 or labels.shape != images.shape[:1]:
             raise ValueError(f"expected uint8 images [N, C, H, W] and labels [N], got {images.dtype} "
                              f"{tuple(images.shape)} and {tuple(labels.shape)}")
-        if not isinstance(augment, (bool, BatchAugment)):
-            raise ValueError(f"augment must be True, False or a BatchAugment, got {type(augment).__name__}")
+        if augment is not None and not isinstance(augment, BatchAugment):
+            raise ValueError(f"augment must be a BatchAugment or None (no augmentation), got {augment!r}")
         if batch_size < 1 or (train and batch_size > len(labels)):
             raise ValueError(f"batch_size must lie in 1..{len(labels)} (the number of images), got {batch_size}")
         self.device = torch.device(device)
         self.images, self.labels = images.to(self.device), labels.to(self.device)
         self.batch_size, self.train = batch_size, train
-        self.augment = (BatchAugment() if augment is True else augment or None) if train else None
+        self.augment = augment if train else None
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.mean = torch.tensor(CIFAR10_MEAN, device=self.device)  # made once: no copy per batch
         self.std = torch.tensor(CIFAR10_STD, device=self.device)

@@ -27,7 +27,7 @@ class Recipe:
 
     Args:
         model: keyword overrides of :func:`swin_edu.swin_cifar`.
-        augment: the training batches' augmentation (False: none).
+        augment: the training batches' augmentation (None: none).
         epochs: epochs to train; with ``time_limit``, the most epochs.
         batch_size, lr, weight_decay, warmup_epochs, label_smoothing: as in :func:`swin_edu.training.fit`.
         train_images: use the first ``train_images`` training images (None: all 50,000).
@@ -39,7 +39,7 @@ class Recipe:
     """
 
     model: dict = field(default_factory=dict)
-    augment: BatchAugment | bool = False
+    augment: BatchAugment | None = None
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
@@ -59,7 +59,7 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     "cpu": Recipe(
         model=dict(embed_dim=32, depths=(2, 2), num_heads=(2, 4), patch_size=4, drop_path_rate=0.0),
-        augment=False, epochs=12, batch_size=128, lr=4e-3, warmup_epochs=0.3),
+        augment=None, epochs=12, batch_size=128, lr=4e-3, warmup_epochs=0.3),
     "gpu": Recipe(
         model=dict(drop_path_rate=0.1),
         augment=BatchAugment(crop_padding=4, flip=True, trivial_augment=True, erasing=0.25,

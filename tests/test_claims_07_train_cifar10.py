@@ -164,7 +164,7 @@ def test_an_epoch_is_the_full_batches_and_the_dropped_images_change(n, batch):
     """Going deeper's loader rule: floor(n / batch) batches, distinct images, the last n mod batch of
     each epoch's permutation dropped, other ones each epoch."""
     images = torch.zeros(n, 3, 2, 2, dtype=torch.uint8)
-    loader = DeviceLoader(images, torch.arange(n), batch, train=True, augment=False, seed=1)
+    loader = DeviceLoader(images, torch.arange(n), batch, train=True, augment=None, seed=1)
     assert len(loader) == n // batch
     dropped = []
     for _ in range(3):

@@ -242,8 +242,8 @@ def test_device_loader():
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(batches, again))
     second_epoch = next(iter(train))[1]
     assert not torch.equal(second_epoch, batches[0][1])  # a new order every epoch
-    plain = torch.cat([b[0] for b in DeviceLoader(x, y, batch_size=16, train=True, augment=False, seed=1)])
-    order = torch.cat([b[1] for b in DeviceLoader(x, y, batch_size=16, train=True, augment=False, seed=1)])
+    plain = torch.cat([b[0] for b in DeviceLoader(x, y, batch_size=16, train=True, augment=None, seed=1)])
+    order = torch.cat([b[1] for b in DeviceLoader(x, y, batch_size=16, train=True, augment=None, seed=1)])
     assert torch.equal(plain, normalize(x[order]))  # shuffled, not augmented
     test = DeviceLoader(x, y, batch_size=16, train=False)
     assert len(test) == 4
