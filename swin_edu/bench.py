@@ -121,6 +121,49 @@ def throughput(config: str, device: str, mode: str, compiled: bool, batch: int, 
     return out
 
 
+def augmentation_cost(device: str, batch: int, iters: int) -> dict:
+    """What the gpu recipe's augmentation costs a batch of CIFAR images on ``device``, as
+    :class:`swin_edu.data.DeviceLoader` makes it (crop + flip + TrivialAugment on uint8, normalisation,
+    erasing, mixup or cutmix).
+
+    Returns:
+        dict with "ms" (median milliseconds a batch over ``iters`` batches, after one warm-up batch),
+        "img_s" and "ops" (the tensor ops of one batch: each is a kernel launch on a GPU).
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from .data import CIFAR10_MEAN, CIFAR10_STD, normalize
+    from .recipes import RECIPES
+
+    class CountOps(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            CountOps.n += 1
+            return func(*args, **(kwargs or {}))
+
+    augment = RECIPES["gpu"].augment
+    g = torch.Generator(device=device).manual_seed(0)
+    images = torch.randint(0, 256, (batch, 3, 32, 32), dtype=torch.uint8, device=device, generator=g)
+    labels = torch.randint(0, 10, (batch,), device=device, generator=g)
+    mean, std = torch.tensor(CIFAR10_MEAN, device=device), torch.tensor(CIFAR10_STD, device=device)
+
+    def one_batch():
+        return augment.batch(normalize(augment.pixels(images, g), mean, std), labels, g)
+
+    with CountOps():
+        one_batch()
+    times = []
+    for _ in range(iters):
+        synchronize(device)
+        t = time.perf_counter()
+        one_batch()
+        synchronize(device)
+        times.append(time.perf_counter() - t)
+    ms = 1e3 * statistics.median(times)
+    return {"ms": ms, "img_s": batch / ms * 1e3, "ops": CountOps.n}
+
+
 def _cuda_step_peak(step, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """MiB that ``model`` needs on the GPU for a training step: the step's peak allocation above what
     was allocated before it, plus the model's parameters and its two AdamW moments (3x the weights;
@@ -253,7 +296,7 @@ def _write_json(path: str | None, result: dict) -> None:
 
 def main(argv=None) -> dict:
     """Run the benchmark (see the module docstring). Returns what ``--json`` writes: "environment",
-    "logits" (per configuration, :func:`logits_difference`), "rows" (one per configuration and
+    "logits" (per configuration, :func:`logits_difference`), "augmentation" (:func:`augmentation_cost`), "rows" (one per configuration and
     compile setting: img/s per round for "train" and "infer", their "..._warmup_s", "memory" and "saved"
     in MiB, swin_edu first), "skipped" (what the time limit left out) and "seconds" (wall clock)."""
     p = argparse.ArgumentParser(prog="python -m swin_edu.bench", description=__doc__.split("\n\n")[0])
@@ -289,6 +332,10 @@ def main(argv=None) -> dict:
         bf16 = f", bf16 autocast {diff['bf16']:.2e}" if diff["bf16"] is not None else ""
         print(f"{config}: logits swin_edu - timm, max |difference|: float32 {diff['fp32']:.2e}{bf16}; "
               f"same predicted classes: {diff['same_argmax']}")
+    aug_batch = args.batch or CONFIGS["cifar"]["batch"][args.device]
+    result["augmentation"] = aug = augmentation_cost(args.device, aug_batch, 3 if args.smoke else 20)
+    print(f"gpu recipe's augmentation, batch {aug_batch}: {aug['ms']:.2f} ms a batch ({aug['img_s']:,.0f} img/s), "
+          f"{aug['ops']} tensor ops")
     _write_json(args.json, result)
     if args.profile:
         for config in configs:
@@ -324,6 +371,12 @@ def main(argv=None) -> dict:
             row["status"] = "done"
             _print_row(row)
             _write_json(args.json, result)
+    for row in result["rows"]:  # what the augmentation adds to a training step of the CIFAR model
+        if row["config"] == "cifar" and row["batch"] == aug_batch and row.get("status") == "done":
+            step_ms = 1e3 * aug_batch / statistics.median(row["train"][0])
+            row["augmentation_share"] = aug["ms"] / (aug["ms"] + step_ms)
+            print(f"cifar batch {aug_batch}{' compiled' if row['compiled'] else ''}: a training step takes "
+                  f"{step_ms:.1f} ms, the augmentation {aug['ms']:.2f} ms more: {row['augmentation_share']:.0%} of the two")
     result["seconds"] = time.perf_counter() - start
     _write_json(args.json, result)
     print(f"bench done in {result['seconds']:.0f} s")

@@ -102,8 +102,9 @@ def test_unknown_op_is_value_error():
         apply_op(images().float(), "blur", torch.zeros(8))
 
 
-def test_trivial_augment_applies_one_op_per_image():
-    x = images(64)
+@pytest.mark.parametrize("crop", [None, (17, 29)])  # square, and a non-square crop (translations per axis)
+def test_trivial_augment_applies_one_op_per_image(crop):
+    x = images(64) if crop is None else images(64)[:, :, :crop[0], :crop[1]].contiguous()
     out = trivial_augment(x, torch.Generator().manual_seed(5))
     assert out.shape == x.shape and out.dtype == torch.uint8
     g = torch.Generator().manual_seed(5)  # the same draws as inside trivial_augment

@@ -18,6 +18,9 @@ def test_bench_smoke(capsys, tmp_path):
     written = json.loads((tmp_path / "b.json").read_text())
     assert written["rows"][0]["train"] == [list(r) for r in rows[0]["train"]]
     assert written["logits"]["cifar"]["fp32"] < 1e-4 and written["logits"]["cifar"]["same_argmax"]
+    # the augmentation's cost a batch, and its share of a training step of the same batch
+    assert written["augmentation"]["ms"] > 0 and written["augmentation"]["ops"] > 100
+    assert 0 < written["rows"][0]["augmentation_share"] < 1 and "of the two" in out
 
 
 @pytest.mark.slow
