@@ -303,7 +303,7 @@ def test_embed_other_failures_are_reported():
     assert result.status == "failed" and "dtype" in str(result) and "float64" in str(result)
     result = check_patch_embed(unexplained)
     assert result.status == "failed" and result.mistake is None and "first at index" in str(result)
-    assert "<PatchEmbed>" in str(result)  # the input is named, not dumped
+    assert "embed PatchEmbed float32" in str(result)  # the input is named, not dumped
 
 
 def test_embed_check_leaves_the_learners_random_state_alone():

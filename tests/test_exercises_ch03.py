@@ -179,3 +179,82 @@ def test_msa_twice_wmsa_tokens():
         assert check_msa_twice_wmsa_tokens(value).mistake == name
     other = check_msa_twice_wmsa_tokens(hw + 1)
     assert other.status == "failed" and other.mistake is None and str(hw) not in str(other)
+
+
+# --- issue 16: right answers in any numeric style, mistakes named, reports a learner can act on ----
+
+def test_a_numerical_solution_of_the_crossing_passes():
+    import math
+    from swin_edu.exercises import check_msa_twice_wmsa_tokens
+
+    def bisection():
+        C, M = 96, 7
+        lo, hi = 100.0, 1000.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if 4 * mid * C**2 + 2 * mid**2 * C < 2 * (4 * mid * C**2 + 2 * M**2 * mid * C):
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    for answer in (bisection, lambda: math.nextafter(290, 0), lambda: 289.9999999999999, lambda: 290.0000001):
+        assert check_msa_twice_wmsa_tokens(answer).passed, str(check_msa_twice_wmsa_tokens(answer))
+    wrong = check_msa_twice_wmsa_tokens(lambda: 289.5)
+    assert not wrong.passed and "289.5" in str(wrong)
+    assert "return a number" in str(check_msa_twice_wmsa_tokens(lambda: "290"))
+
+
+def test_wmsa_macs_in_floats_passes():
+    result = check_wmsa_macs(lambda h, w, C, M: 4 * h * w * C**2 * (1 + M**2 / (2 * C)))
+    assert result.passed, str(result)
+
+
+def test_window_functions_must_let_the_gradient_through():
+    def partition_numpy(x, M):
+        return torch.from_numpy(partition_view_permute(x, M).numpy().copy())
+
+    def reverse_detached(windows, M, H, W):
+        return reverse_view_permute(windows.detach(), M, H, W)
+
+    for check, fn in ((check_window_partition, partition_numpy), (check_window_reverse, reverse_detached)):
+        result = check(fn)
+        assert result.status == "failed" and "gradient" in str(result), str(result)
+
+
+def test_window_reverse_with_the_grid_h_w_swapped_is_named():
+    def grid_swapped(windows, M, H, W):
+        C = windows.shape[-1]
+        return windows.view(-1, W // M, H // M, M, M, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, H, W, C)
+
+    result = check_window_reverse(grid_swapped)
+    assert result.status == "failed" and "H and W swapped" in str(result), str(result)
+
+
+def test_window_partition_by_unfold_without_moving_the_channels_is_named():
+    def unfold_channels_first(x, M):
+        B, H, W, C = x.shape
+        cols = F.unfold(x.permute(0, 3, 1, 2), kernel_size=M, stride=M)  # [B, C*M*M, nW]
+        return cols.transpose(1, 2).reshape(-1, M, M, C)  # (c m1 m2) read as (m1 m2 c)
+
+    result = check_window_partition(unfold_channels_first)
+    assert result.status == "failed" and result.mistake == "unfold-channels-first", str(result)
+
+
+def test_reports_show_the_call_and_explain_the_minus_ones():
+    def raises(windows, M, H, W):
+        raise ValueError("no")
+
+    error = str(check_window_reverse(raises))
+    assert "call: window_reverse(windows, M=2, H=4, W=4); windows [4, 2, 2, 2] float32" in error
+    assert "window_size" not in error
+
+    def drops_a_window(x, M):
+        out = partition_view_permute(x, M).clone()
+        out[1] = out[0]
+        return out
+
+    report = str(check_window_partition(drops_a_window))
+    assert "-1" in report and "-1: in none of your windows" in report, report
+    wrong_shape = str(check_window_partition(lambda x, M: partition_view_permute(x, M)[None]))
+    assert "expected | got" not in wrong_shape  # no picture of a result of another shape

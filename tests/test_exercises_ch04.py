@@ -309,7 +309,7 @@ def test_shifted_window_mask_broken_answers():
     assert error.status == "error" and "RuntimeError: shapes do not match" in str(error)
     mismatch = check_shifted_window_mask(corrupt)
     assert mismatch.status == "failed" and mismatch.mistake is None
-    assert "first at index [0, 0, 1]: expected 0, got -50" in str(mismatch)
+    assert "first at index [0, 0, 1]: expected 0.0, got -50.0" in str(mismatch)
     for fn in (lambda H, W, M, s: None, lambda H, W, M, s: ...):
         assert check_shifted_window_mask(fn).status == "not attempted"
 
@@ -359,3 +359,28 @@ def test_mask_tokens_transposed_is_not_called_column_major_windows():
 
     assert check_shifted_window_mask(tokens_column_major).mistake == "tokens-transposed"
     assert check_shifted_window_mask(windows_column_major).mistake == "column-major-windows"
+
+
+# --- issue 16: one dtype rule, diagnoses about what the learner wrote ----------------------------------
+
+def test_region_map_must_be_int64():
+    result = check_region_map(lambda H, W, M, s: regions_loops(H, W, M, s).int())
+    assert result.status == "failed" and "int64" in str(result), str(result)
+
+
+def test_mask_dtype_report_fits_a_function_without_input_tensors():
+    result = check_shifted_window_mask(lambda H, W, M, s: mask_window_loop(H, W, M, s).double())
+    report = str(result)
+    assert result.status == "failed" and "float32" in report and "keep the input's dtype" not in report, report
+
+
+def test_integer_mask_is_not_blamed_on_a_torch_where_the_learner_did_not_write():
+    def filled(H, W, M, s):
+        mask = mask_window_loop(H, W, M, s)
+        out = torch.zeros(mask.shape, dtype=torch.long)
+        out[mask != 0] = -100
+        return out
+
+    result = check_shifted_window_mask(filled)
+    assert result.mistake == "integer-mask", str(result)
+    assert "torch.where(same, 0, -100) with int literals gives" not in str(result)

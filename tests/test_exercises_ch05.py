@@ -249,3 +249,26 @@ def test_bias_parameters_swin_t():
     assert check_bias_parameters_swin_t(stub).status == "not attempted"
     error = check_bias_parameters_swin_t(lambda: {}["table"])
     assert error.status == "error" and "KeyError" in str(error)
+
+
+# --- issue 16: the bias is part of a model, one dtype rule -------------------------------------------
+
+def test_relative_position_bias_must_let_the_gradient_reach_the_table():
+    def detached(table, index):
+        return table.detach()[index].permute(2, 0, 1)
+
+    def data(table, index):
+        return table.data[index].permute(2, 0, 1)
+
+    def numpy_round_trip(table, index):
+        return torch.from_numpy(table.detach().numpy()[index.numpy()]).permute(2, 0, 1)
+
+    for fn in (detached, data, numpy_round_trip):
+        result = check_relative_position_bias(fn)
+        assert result.status == "failed" and "gradient" in str(result) and "`table`" in str(result), str(result)
+    assert check_relative_position_bias(bias_einops).passed
+
+
+def test_relative_position_index_must_be_int64():
+    result = check_relative_position_index(lambda M: index_loops(M).int())
+    assert result.status == "failed" and "int64" in str(result), str(result)

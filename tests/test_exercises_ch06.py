@@ -157,6 +157,7 @@ BLOCK_WRONG = [
     (wrong_plus_first, "roll-plus-first", "rolls go the wrong way round"),
     (wrong_no_mask, "mask-forgotten", "pass block.attn_mask"),
     (wrong_dims, "roll-wrong-dims", "dims=(1, 2)"),
+    (lambda block, x: _dims_0_1(block, x), "roll-dims-0-1", "notebook 04's two-dimensional example"),
     (wrong_post_norm, "post-norm", "Swin is pre-norm"),
     (wrong_residual_of_normalised, "residual-of-normalised", "residual adds the normalised input"),
     (wrong_no_attention_residual, "no-attention-residual", "residual connection around the attention"),
@@ -237,7 +238,7 @@ def test_block_wrong_shape_and_dtype():
 def test_block_unexplained_wrong_answer():
     result = check_swin_block_forward(lambda block, x: block(x) * 1.01)
     assert result.status == "failed" and result.mistake is None
-    assert "first at index" in str(result) and "block=<SwinBlock>" in str(result)
+    assert "first at index" in str(result) and "call: swin_block_forward(block, x); block SwinBlock float32" in str(result)
 
 
 def test_block_not_a_function():
@@ -274,7 +275,7 @@ def rates_numpy(depths, rate):
 def rates_arithmetic(depths, rate):
     n, out, k = sum(depths), [], 0
     for d in depths:
-        out.append([rate * (k + i) / (n - 1) for i in range(d)])
+        out.append([rate * (k + i) / (n - 1) if n > 1 else 0.0 for i in range(d)])  # one block: [[0.0]]
         k += d
     return out
 
@@ -347,7 +348,7 @@ def test_rates_stubs_errors_and_unexplained_answers():
     assert too_few.status == "failed" and "items" in str(too_few)
 
     strings = check_drop_path_rates(lambda depths, r: [[str(v) for v in s] for s in drop_path_rates(depths, r)])
-    assert strings.status == "failed" and "expected a number" in str(strings)
+    assert strings.status == "failed" and "return a number" in str(strings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,20 +356,23 @@ def test_rates_stubs_errors_and_unexplained_answers():
 # ---------------------------------------------------------------------------------------------
 
 def test_shifted_blocks_answer_is_counted_on_a_whole_swin_t():
-    model = SwinTransformer(embed_dim=24)  # Swin-T's layout (224x224, depths 2-2-6-2, M = 7), few channels
+    # Swin-T's layout (224x224, depths 2-2-6-2) with the question's window M = 14, few channels
+    model = SwinTransformer(embed_dim=24, window_size=14)
     blocks = [block for stage in model.layers for block in stage.blocks]
     shifted = sum(block.shift_size > 0 and block.attn_mask is not None for block in blocks)
     assert check_shifted_blocks_swin_t(lambda: shifted).passed
-    assert shifted == 5  # stages 1-3 alternate W-MSA and SW-MSA; stage 4 (7x7, one window) never shifts
+    assert shifted == 2  # stages 1-2 alternate W-MSA and SW-MSA; stages 3 (14x14) and 4 (7x7) are one window
 
 
-@pytest.mark.parametrize("value", [5, 5.0, torch.tensor(5)])
+@pytest.mark.parametrize("value", [2, 2.0, torch.tensor(2)])
 def test_shifted_blocks_right_value_passes(value):
     assert check_shifted_blocks_swin_t(lambda: value).passed
 
 
-@pytest.mark.parametrize("value, name, phrase", [(6, "every-second-block", "single 7x7 window"),
-                                                 (7, "unshifted-blocks", "do NOT shift"),
+@pytest.mark.parametrize("value, name, phrase", [(6, "every-second-block", "min(H, W) <= M"),
+                                                 (5, "window-7-count", "count for M = 7"),
+                                                 (3, "stage-4-shifts", "stage 4"),
+                                                 (10, "unshifted-blocks", "do NOT shift"),
                                                  (12, "all-blocks", "every block")])
 def test_shifted_blocks_wrong_values_are_diagnosed(value, name, phrase):
     result = check_shifted_blocks_swin_t(lambda: value)
@@ -381,7 +385,7 @@ def test_shifted_blocks_stub_error_and_unexplained_value():
 
     assert check_shifted_blocks_swin_t(stub).status == "not attempted"
     assert check_shifted_blocks_swin_t(lambda: None).status == "not attempted"
-    unexplained = check_shifted_blocks_swin_t(lambda: 4)
+    unexplained = check_shifted_blocks_swin_t(lambda: 4)  # explained by no mistake
     assert unexplained.status == "failed" and unexplained.mistake is None and "notebook 06" in str(unexplained)
     error = check_shifted_blocks_swin_t(lambda: 1 // 0)
     assert error.status == "error" and "ZeroDivisionError" in str(error)
@@ -398,3 +402,53 @@ def test_block_by_calling_the_block_does_not_pass():
     for fn, phrase in [(whole, "block(x)"), (half, "block.shifted_window_attention")]:
         result = check_swin_block_forward(fn)
         assert result.status == "failed" and f"calls {phrase}" in str(result), str(result)
+
+
+# --- issue 16: the block is part of a model; every rule of the task is a case ----------------------------
+
+def test_block_under_no_grad_fails():
+    def no_grad(block, x):
+        with torch.no_grad():  # notebook 06's step-by-step cell is written like this
+            return block_einops(block, x)
+
+    result = check_swin_block_forward(no_grad)
+    assert result.status == "failed" and "gradient" in str(result) and "no_grad" in str(result), str(result)
+
+
+def test_block_rolled_along_dims_0_1_is_named():
+    """Notebook 04's 2-D example rolls an [H, W] map along dims (0, 1); copied onto [B, H, W, C] it is wrong."""
+    result = check_swin_block_forward(_dims_0_1)
+    assert result.status == "failed" and result.mistake == "roll-dims-0-1", str(result)
+    assert "dims=(1, 2)" in str(result)
+
+
+def _dims_0_1(block, x):
+    x = x + _msa(block, block.norm1(x), dims=(0, 1))
+    return x + block.mlp(block.norm2(x))
+
+
+def test_rates_one_block_rule_is_checked():
+    def divides_by_n_minus_1(depths, rate):  # right for two blocks or more
+        n = sum(depths)
+        flat = [k * rate / (n - 1) for k in range(n)]
+        out, start = [], 0
+        for d in depths:
+            out.append(flat[start:start + d])
+            start += d
+        return out
+
+    result = check_drop_path_rates(divides_by_n_minus_1)
+    report = str(result)
+    assert result.status == "error" and "ZeroDivisionError" in report, report
+    assert "call: drop_path_rates(depths=(1,), rate=0.1)" in report, report  # the learner's own names
+
+
+def test_shifted_blocks_question_is_not_printed_by_the_tutorial():
+    """Notebook 06, section 3 prints the shifts of the 224x224, M = 7 model: the question asks another one."""
+    import json
+    from pathlib import Path
+    from swin_edu.exercises.ch06_whole_swin import SHIFTED_BLOCKS_SWIN_T
+    cells = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "06_whole_swin.ipynb").read_text())["cells"]
+    printed = "".join("".join(o.get("text", "")) for c in cells if c["cell_type"] == "code" for o in c.get("outputs", []))
+    assert "window 14" not in printed
+    assert SHIFTED_BLOCKS_SWIN_T.answer == 2

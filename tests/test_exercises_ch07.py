@@ -288,3 +288,19 @@ def test_crop_stubs_errors_and_wrong_answers():
 
     plus_one = check_crop_flip(lambda *args: crop_flip(*args) + 1)
     assert plus_one.status == "failed" and plus_one.mistake is None and "first at index" in str(plus_one)
+
+
+# --- issue 16: the schedule's table says where it leaves rows out ----------------------------------------
+
+def test_schedule_table_marks_the_rows_left_out():
+    from swin_edu.exercises import check_warmup_cosine
+
+    def from_zero(step, warmup_steps, total_steps):
+        if step < warmup_steps:
+            return step / warmup_steps
+        progress = min((step - warmup_steps) / (total_steps - warmup_steps), 1.0)
+        return 0.5 * (1 + math.cos(math.pi * progress))
+
+    report = str(check_warmup_cosine(from_zero))
+    assert "…" in report, report  # steps 0..14 of the second case are not all shown
+    assert "call: warmup_cosine(step, warmup_steps=" in report, report

@@ -2,6 +2,7 @@
 mistake is diagnosed as itself, and the checks never raise."""
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 
@@ -90,8 +91,8 @@ def test_diagnosis_on_the_first_failing_case():
 def test_uncatalogued_mismatch_shows_first_difference():
     result = TOY.check(lambda x: torch.cat([x[:1] * 2, x[1:] * 3]))
     assert result.status == "failed" and result.mistake is None
-    assert "first at index [1]: expected 4, got 6" in str(result)
-    assert "section 1. Doubling" in str(result) and "x=<tensor [3] float32>" in str(result)
+    assert "first at index [1]: expected 4.0, got 6.0" in str(result)
+    assert "section 1. Doubling" in str(result) and "call: double(x); x [3] float32" in str(result)
 
 
 def test_wrong_shape_dtype_and_type():
@@ -110,7 +111,7 @@ def test_integer_results_must_be_integers_and_exact():
     assert count.check(lambda n: np.int64(20)).passed and count.check(lambda n: torch.tensor(20)).passed
     index = Exercise("index", "00_toy", "1", reference=lambda n: torch.arange(n),
                      cases=lambda: [Case("n=4", (4,))])
-    assert index.check(lambda n: torch.arange(n, dtype=torch.int32)).passed  # any integer dtype
+    assert not index.check(lambda n: torch.arange(n, dtype=torch.int32)).passed  # int64, torch's default
     assert "expected integers" in str(index.check(lambda n: torch.arange(n).float()))
 
 
@@ -213,3 +214,98 @@ def test_the_section_to_reread_exists(name):
             headings = _headings(next(NOTEBOOKS.glob(f"{number}_*.ipynb")).stem)
             assert any(h.startswith(section.rstrip(".")) or section.startswith(h) for h in headings), \
                 f"{name}/{mistake.name}: no section {section!r} in notebook {number}"
+
+
+# --- issue 16: fair to every right answer, reports a learner can act on ------------------------------
+
+MAX_REPORT_LINES = 12
+
+
+def _failing_reports(exercise):
+    """(what, report) for failing answers of one check: every catalogued mistake and a crash."""
+    def crash(*args):
+        raise KeyError("boom")
+
+    if isinstance(exercise, Question):  # the notebooks ask for a function of no arguments
+        reports = [(f"mistake {m.name}", exercise.check(lambda v=m.produce: v)) for m in exercise.mistakes]
+    else:
+        reports = [(f"mistake {m.name}", exercise.check(m.produce)) for m in exercise.mistakes]
+    reports.append(("crash", exercise.check(crash)))
+    return reports
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_failing_reports_are_short_and_show_the_call(name):
+    """Every failing report: the verdict first, at most 12 lines, and (for a function) the call made."""
+    exercise = EXERCISES[name]
+    for what, result in _failing_reports(exercise):
+        report = str(result)
+        assert not result.passed, f"{name} / {what}"
+        assert report.startswith(f"{exercise.name}: "), f"{name} / {what}:\n{report}"
+        assert len(report.splitlines()) <= MAX_REPORT_LINES, f"{name} / {what}:\n{report}"
+        assert f"{exercise.name}(" in report, f"{name} / {what}: the call is not shown:\n{report}"
+
+
+def test_the_call_uses_the_learners_parameter_names():
+    def swapped(windows, H, W, M):  # the arguments in another order than the task's
+        return windows.view(-1, H // M, W // M, M, M, windows.shape[-1])
+
+    from swin_edu.exercises import check_window_reverse
+    report = str(check_window_reverse(swapped))
+    assert "window_reverse(windows, H=2, W=4, M=4)" in report, report
+    assert "window_reverse(windows, M, H, W)" in report  # the task's order, to compare
+    assert "window_size" not in report
+
+
+def test_whole_numbers_computed_in_floats_and_real_answers_pass():
+    count = Exercise("macs", "00_toy", "1", reference=lambda n: 245962752 * n, cases=lambda: [Case("n=1", (1,))])
+    assert count.check(lambda n: 245962752.00000003 * n).passed
+    assert count.check(lambda n: 4 * 56 * 56 * 96**2 * (1 + 49 / (2 * 96)) * 0 + 245962752.0).passed
+    wrong = count.check(lambda n: 245962752.5)
+    assert not wrong.passed and "245962752.5" in str(wrong)  # the value in full, never rounded
+    q = Question("tokens", "00_toy", "1", answer=290.0)
+    assert q.check(math.nextafter(290, 0)).passed and q.check(289.9999999999999).passed
+    assert "290.001" in str(q.check(290.001))
+
+
+def test_a_string_answer_is_told_to_be_a_number():
+    q = Question("tokens", "00_toy", "1", answer=290)
+    report = str(q.check(lambda: "5"))
+    assert "return a number" in report and "'5' is not right" not in report
+
+
+def test_one_dtype_policy():
+    index = Exercise("index", "00_toy", "1", reference=lambda n: torch.arange(n), cases=lambda: [Case("n=4", (4,))])
+    int32 = index.check(lambda n: torch.arange(n, dtype=torch.int32))
+    assert not int32.passed and "int64" in str(int32)
+    mask = Exercise("mask", "00_toy", "1", reference=lambda n: torch.zeros(n), cases=lambda: [Case("n=4", (4,))])
+    float64 = mask.check(lambda n: torch.zeros(n, dtype=torch.float64))
+    assert not float64.passed and "float32" in str(float64)
+    assert "keep the input's dtype" not in str(float64)  # no input tensor here
+    assert "keep the input's dtype" in str(TOY.check(lambda x: (2 * x).float()))
+
+
+def test_a_returned_list_is_not_dumped():
+    listy = Exercise("rates", "00_toy", "1", reference=lambda n: torch.zeros(4, n), cases=lambda: [Case("n=30", (30,))])
+    report = str(listy.check(lambda n: [[0.1 * k for k in range(n)] for _ in range(4)]))
+    assert "2.9" not in report and "…" in report and len(report) < 600, report
+
+
+def test_no_picture_on_a_shape_error():
+    pictured = dataclasses.replace(TOY, explain=lambda case, expected, got: "PICTURE")
+    assert "PICTURE" in str(pictured.check(lambda x: 2 * x + 1))
+    assert "PICTURE" not in str(pictured.check(lambda x: (2 * x)[None]))
+
+
+def test_gradient_must_reach_what_a_model_trains():
+    layer = torch.nn.Linear(2, 2)
+    linear = Exercise("linear", "00_toy", "1", reference=lambda m, x: x @ m.weight.T + m.bias,
+                      cases=lambda: [Case("2 features", (layer, torch.ones(3, 2)))], gradients=True)
+    assert linear.check(lambda m, x: torch.addmm(m.bias, x, m.weight.T)).passed
+    for cut in (lambda m, x: x @ m.weight.detach().T + m.bias, lambda m, x: x @ m.weight.data.T + m.bias,
+                lambda m, x: torch.tensor((x @ m.weight.T + m.bias).detach().numpy())):
+        result = linear.check(cut)
+        assert result.status == "failed" and "gradient" in str(result), str(result)
+    doubled = dataclasses.replace(TOY, gradients=True)
+    assert doubled.check(lambda x: x + x).passed
+    assert "gradient" in str(doubled.check(lambda x: torch.from_numpy(2 * x.numpy())))

@@ -6,6 +6,7 @@ failure report can draw which window every token landed in, expected beside got.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 
 from ..attention import WindowAttention
@@ -44,8 +45,9 @@ def _explain_partition(case: Case, expected: torch.Tensor, got: torch.Tensor) ->
     H, W = x.shape[1], x.shape[2]
     if H > 16 or W > 16 or got.shape[-1] != x.shape[-1]:
         return ""
-    return grid_side_by_side(_window_ids(expected, H, W), _window_ids(got, H, W),
-                             "  window index of every token of image 0:")
+    got_ids = _window_ids(got, H, W)
+    legend = " (-1: in none of your windows)" if bool((got_ids < 0).any()) else ""
+    return grid_side_by_side(_window_ids(expected, H, W), got_ids, f"  window index of every token of image 0{legend}:")
 
 
 PARTITION_MISTAKES = (
@@ -78,6 +80,15 @@ PARTITION_MISTAKES = (
         "be the row (m1, from H) and the second the column (m2, from W) "
         "(notebook 03, section 2. Window partition and reverse).",
     ),
+    Mistake(
+        "unfold-channels-first",
+        lambda x, M: F.unfold(x.permute(0, 3, 1, 2), kernel_size=M, stride=M).transpose(1, 2).reshape(
+            -1, M, M, x.shape[-1]),
+        "your windows are the right ones, but inside each the numbers are scrambled: F.unfold flattens a "
+        "window channel first, (c m1 m2), and you read that as (m1 m2 c). Move the channels last before "
+        "the reshape: view the unfolded [B, C*M*M, nW] as [B, C, M, M, nW] and permute it to [B, nW, M, M, C] "
+        "(notebook 03, section 2. Window partition and reverse).",
+    ),
 )
 
 WINDOW_PARTITION = Exercise(
@@ -89,6 +100,8 @@ WINDOW_PARTITION = Exercise(
     mistakes=PARTITION_MISTAKES,
     explain=_explain_partition,
     summary="cut [B, H, W, C] into [B*nW, M, M, C] windows, batch first, then row-major",
+    params=("x", "M"),
+    gradients=True,
 )
 
 
@@ -96,8 +109,9 @@ def check_window_partition(fn) -> Result:
     """Check a learner's ``window_partition(x, M)``: [B, H, W, C] -> [B*nW, M, M, C].
 
     Cases: square and non-square maps, batch 1-3, M = 2, 3, 4, 7 and M equal to the map side,
-    float32 and float64. Recognised mistakes: column-major windows, batch last, a reshape without
-    moving the axes, windows transposed inside.
+    float32 and float64 (the result keeps the input's dtype; the gradient must reach ``x``). Recognised
+    mistakes: column-major windows, batch last, a reshape without moving the axes, windows transposed
+    inside, F.unfold's (c m1 m2) read as (m1 m2 c).
     """
     return WINDOW_PARTITION.check(fn)
 
@@ -148,6 +162,15 @@ REVERSE_MISTAKES = (
         "not W/M rows (visible only on non-square maps) "
         "(notebook 03, section 2. Window partition and reverse).",
     ),
+    Mistake(
+        "grid-H-W-swapped",
+        lambda w, M, H, W: rearrange(w, "(b nh nw) m1 m2 c -> b (nh m1) (nw m2) c", nh=W // M, nw=H // M).reshape(
+            -1, H, W, w.shape[-1]),
+        "you split the window index with H and W swapped: the window grid has H/M rows of W/M windows, so "
+        "view the windows as [B, H/M, W/M, M, M, C], not [B, W/M, H/M, M, M, C] (the final reshape to "
+        "[B, H, W, C] hides it; visible only on non-square maps) "
+        "(notebook 03, section 2. Window partition and reverse).",
+    ),
 )
 
 WINDOW_REVERSE = Exercise(
@@ -159,6 +182,8 @@ WINDOW_REVERSE = Exercise(
     mistakes=REVERSE_MISTAKES,
     explain=_explain_reverse,
     summary="put [B*nW, M, M, C] windows back into a [B, H, W, C] map",
+    params=("windows", "M", "H", "W"),
+    gradients=True,
 )
 
 
@@ -166,7 +191,8 @@ def check_window_reverse(fn) -> Result:
     """Check a learner's ``window_reverse(windows, M, H, W)``: [B*nW, M, M, C] -> [B, H, W, C].
 
     Cases: the windows of :func:`check_window_partition`'s maps. Recognised mistakes: windows read
-    column-major, batch last, a reshape without moving the axes, H and W swapped.
+    column-major, batch last, a reshape without moving the axes, H and W swapped (in the output's shape
+    or in the window grid). The gradient must reach ``windows``.
     """
     return WINDOW_REVERSE.check(fn)
 
@@ -213,6 +239,7 @@ WMSA_MACS = Exercise(
     cases=_cost_cases,
     mistakes=COST_MISTAKES,
     summary="multiply-accumulates of W-MSA on an h x w x C map with M x M windows",
+    params=("h", "w", "C", "M"),
 )
 
 
@@ -236,7 +263,7 @@ MSA_TWICE_WMSA_TOKENS = Question(
     name="msa_twice_wmsa_tokens",
     notebook="03_window_attention",
     section=COST_SECTION,
-    answer=_tokens_where_msa_costs_twice(),
+    answer=float(_tokens_where_msa_costs_twice()),  # a real number: a numerical solver's 289.9999999999999 is right
     mistakes=(
         Mistake("side-not-tokens", 17, "17 is about the side of a square map (17^2 = 289); the question asks for "
                 "the number of tokens hw " + _COST_HINT + "."),

@@ -156,8 +156,8 @@ REGION_MISTAKES += (RELABELLED,)
 
 def _same_partition(expected: torch.Tensor, got) -> bool:
     """True when ``got`` groups the tokens exactly as ``expected`` does, with other label values."""
-    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or got.dtype.is_floating_point:
-        return False
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or got.dtype != expected.dtype:
+        return False  # another dtype is a dtype problem, reported as such
     pairs = torch.stack([expected.flatten(), got.flatten().to(torch.int64)], 1).unique(dim=0)
     return len(pairs) == len(expected.unique()) == len(got.unique())
 
@@ -256,8 +256,10 @@ MASK_MISTAKES = (
     Mistake(
         "integer-mask",
         lambda H, W, M, s: torch.where(_same(_window_labels(region_map(H, W, M, s), M)), 0, -100),
-        "your mask holds integers: torch.where(same, 0, -100) with int literals gives dtype int64. Use the "
-        f"floats 0.0 and -100.0, so the mask is float32 and can be added to the logits {WHERE_MASK}.",
+        "your mask holds integers (dtype int64), 0 and -100: it must be float32, so that it can be added to the "
+        "float logits. Integers come from int literals or an integer tensor (torch.where(same, 0, -100), "
+        "torch.zeros(..., dtype=torch.long)); use the floats 0.0 and -100.0 and a float tensor "
+        f"{WHERE_MASK}.",
     ),
     Mistake(
         "original-map-labels",

@@ -127,6 +127,7 @@ RELATIVE_POSITION_INDEX = Exercise(
     cases=_index_cases,
     mistakes=INDEX_MISTAKES,
     explain=_explain_index,
+    params=("M",),
     summary="the [M*M, M*M] int64 table entry read by every (query, key) pair of a window",
 )
 
@@ -193,6 +194,7 @@ RELATIVE_POSITION_BIAS = Exercise(
     cases=_bias_cases,
     mistakes=BIAS_MISTAKES,
     summary="gather the [(2M-1)^2, nH] table with the index into an [nH, N, N] bias",
+    gradients=True,  # the table is a parameter: a .detach(), .data or numpy round trip would freeze it
 )
 
 
@@ -201,8 +203,9 @@ def check_relative_position_bias(fn) -> Result:
     [N, N] (``relative_position_index(M)``) -> bias [nH, N, N] with bias[h, i, j] = table[index[i, j], h],
     in the table's dtype.
 
-    Cases: M = 2 (1 and 3 heads), 3, 7 and a float64 table with M = 4. Recognised mistakes: no
-    permute ([N, N, nH]), view/reshape instead of permute, the index (or the pair axes) transposed.
+    Cases: M = 2 (1 and 3 heads), 3, 7 and a float64 table with M = 4; on each the gradient must reach
+    ``table`` (it is a parameter of the model). Recognised mistakes: no permute ([N, N, nH]),
+    view/reshape instead of permute, the index (or the pair axes) transposed.
     """
     return RELATIVE_POSITION_BIAS.check(fn)
 

@@ -60,9 +60,9 @@ def _block_cases() -> list[Case]:
 
 
 def _reference_block(block: SwinBlock, x: torch.Tensor) -> torch.Tensor:
-    """The package's block: ``block(x)`` (eval mode, so drop path is the identity)."""
-    with torch.no_grad():
-        return block(x)
+    """The package's block: ``block(x)`` (eval mode, so drop path is the identity), with its autograd
+    graph: the check compares the gradients that reach the block's parameters and ``x``."""
+    return block(x)
 
 
 def _attention(block, h, roll_first=None, roll_back=None, mask=True, dims=(1, 2)):
@@ -83,47 +83,40 @@ def _attention(block, h, roll_first=None, roll_back=None, mask=True, dims=(1, 2)
 
 def _with_attention(**kwargs):
     def block_fn(block, x):
-        with torch.no_grad():
-            x = x + _attention(block, block.norm1(x), **kwargs)
-            return x + block.mlp(block.norm2(x))
+        x = x + _attention(block, block.norm1(x), **kwargs)
+        return x + block.mlp(block.norm2(x))
     return block_fn
 
 
 def _post_norm(block, x):
-    with torch.no_grad():
-        x = block.norm1(x + _attention(block, x))
-        return block.norm2(x + block.mlp(x))
+    x = block.norm1(x + _attention(block, x))
+    return block.norm2(x + block.mlp(x))
 
 
 def _residual_of_normalised(block, x):
-    with torch.no_grad():
-        x = block.norm1(x)
-        x = x + _attention(block, x)
-        return x + block.mlp(block.norm2(x))
+    x = block.norm1(x)
+    x = x + _attention(block, x)
+    return x + block.mlp(block.norm2(x))
 
 
 def _no_attention_residual(block, x):
-    with torch.no_grad():
-        x = _attention(block, block.norm1(x))
-        return x + block.mlp(block.norm2(x))
+    x = _attention(block, block.norm1(x))
+    return x + block.mlp(block.norm2(x))
 
 
 def _no_mlp_residual(block, x):
-    with torch.no_grad():
-        x = x + _attention(block, block.norm1(x))
-        return block.mlp(block.norm2(x))
+    x = x + _attention(block, block.norm1(x))
+    return block.mlp(block.norm2(x))
 
 
 def _no_norm2(block, x):
-    with torch.no_grad():
-        x = x + _attention(block, block.norm1(x))
-        return x + block.mlp(x)
+    x = x + _attention(block, block.norm1(x))
+    return x + block.mlp(x)
 
 
 def _norm1_twice(block, x):
-    with torch.no_grad():
-        x = x + _attention(block, block.norm1(x))
-        return x + block.mlp(block.norm1(x))
+    x = x + _attention(block, block.norm1(x))
+    return x + block.mlp(block.norm1(x))
 
 
 def _where(s: str) -> str:
@@ -162,6 +155,12 @@ BLOCK_MISTAKES = (
         "roll-wrong-dims", _with_attention(dims=(2, 3)),
         "you rolled along dims (2, 3), which for a [B, H, W, C] map are W and the channels: roll along "
         "H and W, dims=(1, 2) " + _where(BLOCK_SECTION) + ".",
+    ),
+    Mistake(
+        "roll-dims-0-1", _with_attention(dims=(0, 1)),
+        "you rolled along dims (0, 1), which for a [B, H, W, C] map are the batch and H (notebook 04's "
+        "two-dimensional example rolls an [H, W] map, where (0, 1) are the rows and columns): roll the "
+        "block's map along H and W, dims=(1, 2) " + _where(BLOCK_SECTION) + ".",
     ),
     Mistake(
         "post-norm", _post_norm,
@@ -222,6 +221,7 @@ SWIN_BLOCK_FORWARD = Exercise(
     summary="one Swin block (W-MSA or SW-MSA) from its norm1, attn, norm2, mlp, mask and shift",
     forbidden=lambda block, x: [(block, "block(x)"),
                                 (block.shifted_window_attention, "block.shifted_window_attention")],
+    gradients=True,  # a block is trained: the gradient must reach its parameters (and x) as through block(x)
 )
 
 
@@ -232,8 +232,10 @@ def check_swin_block_forward(fn) -> Result:
     ``norm2``, ``mlp``, ``attn_mask``, ``window_size`` and ``shift_size``.
 
     Cases: shift 0 (W-MSA) and shift M // 2 (SW-MSA), square and non-square maps, batch 1-3, M = 2, 3, 4,
-    float32 and float64 (block and input). Recognised mistakes: the roll not undone, rolled twice the
-    same way, the rolls in the wrong order (+s first), the mask forgotten, rolled along the wrong dims,
+    float32 and float64 (block and input); on each the gradient must reach every parameter of the block
+    and ``x`` as through ``block(x)`` (no ``torch.no_grad()``, no ``.detach()``). Recognised mistakes: the
+    roll not undone, rolled twice the same way, the rolls in the wrong order (+s first), the mask
+    forgotten, rolled along the wrong dims ((2, 3), or (0, 1) as for a 2-D map),
     post-norm, the residual taken from the normalised input, a residual missing around the attention
     or the MLP, no LayerNorm before the MLP, norm1 used twice.
     """
@@ -265,6 +267,7 @@ def _rates_cases() -> list[Case]:
         Case("depths (2, 6, 2) (swin_cifar), rate 0.1", ((2, 6, 2), 0.1)),
         Case("depths (2, 2, 18, 2) (Swin-S), rate 0.3", ((2, 2, 18, 2), 0.3)),
         Case("depths (4, 2), rate 0.0 (no stochastic depth)", ((4, 2), 0.0)),
+        Case("depths (1,) (a single block: [[0.0]], the start value), rate 0.1", ((1,), 0.1)),
     ]
 
 
@@ -349,6 +352,7 @@ DROP_PATH_RATES = Exercise(
     cases=_rates_cases,
     mistakes=RATES_MISTAKES,
     summary="stochastic depth: per-block rates rising linearly from 0 over all blocks, cut into stages",
+    params=("depths", "drop_path_rate"),
 )
 
 
@@ -358,7 +362,8 @@ def check_drop_path_rates(fn) -> Result:
     ``depths`` is a tuple of blocks per stage, ``drop_path_rate`` a float; stage i's list has depths[i]
     entries. Tensors or arrays in place of lists are accepted.
 
-    Cases: depths (2, 2), (2, 2, 6, 2), (2, 6, 2), (2, 2, 18, 2), (4, 2); rates 0.1 to 0.3, and 0.
+    Cases: depths (2, 2), (2, 2, 6, 2), (2, 6, 2), (2, 2, 18, 2), (4, 2); rates 0.1 to 0.3, and 0; a
+    single block, depths (1,), which gets [[0.0]] (the rule the task states: k * r / (n - 1) divides by 0).
     Recognised mistakes: linspace restarted in every stage, the end point excluded
     (linspace(0, r, n + 1)[:-1]), the first block above 0, the same rate everywhere, one rate per
     stage, one flat list.
@@ -385,8 +390,15 @@ def _shifted_blocks(img_size: int = 224, patch_size: int = 4, depths=(2, 2, 6, 2
     return int(shifted)
 
 
-_SHIFTED = _shifted_blocks()
+# Notebook 06, section 3 prints which blocks shift with M = 7 (5 of Swin-T's 12): the question asks for
+# M = 14, which the tutorial does not print, so that the rule has to be applied (stage 3's 14x14 map is then
+# one window too, min(H, W) <= M with equality).
+QUESTION_WINDOW = 14
+_SHIFTED = _shifted_blocks(window_size=QUESTION_WINDOW)
+_SHIFTED_M7 = _shifted_blocks(window_size=7)
 _ALL_BLOCKS = sum((2, 2, 6, 2))
+_STAGE_4_SHIFTING = _SHIFTED + 1  # stage 4 (7x7, smaller than the window) counted as if it shifted
+_STAGES = "(notebook 06, section 3. Stages)"
 
 SHIFTED_BLOCKS_SWIN_T = Question(
     name="shifted_blocks_swin_t",
@@ -395,28 +407,37 @@ SHIFTED_BLOCKS_SWIN_T = Question(
     answer=_SHIFTED,
     mistakes=(
         Mistake("every-second-block", _ALL_BLOCKS // 2,
-                f"{_ALL_BLOCKS // 2} is every second block of every stage, but stage 4 works on a 7x7 map, a "
-                "single 7x7 window: when min(H, W) <= M the block sets its shift to 0 (and has no mask), so "
-                "neither of stage 4's blocks shifts (notebook 06, section 3. Stages)."),
+                f"{_ALL_BLOCKS // 2} is every second block of every stage, but a block whose map is no larger "
+                f"than a window, min(H, W) <= M, sets its shift to 0 (and has no mask): with M = {QUESTION_WINDOW} "
+                f"that is the case for stage 3 (14x14) and stage 4 (7x7) {_STAGES}."),
+        Mistake("window-7-count", _SHIFTED_M7,
+                f"{_SHIFTED_M7} is the count for M = 7, where only stage 4 is switched off (or you compared "
+                f"min(H, W) < M instead of <=): with M = {QUESTION_WINDOW}, stage 3's 14x14 map is exactly one "
+                f"window, so its blocks do not shift either {_STAGES}."),
+        Mistake("stage-4-shifts", _STAGE_4_SHIFTING,
+                f"you let stage 4's SW-MSA block shift: its 7x7 map is smaller than a {QUESTION_WINDOW}x"
+                f"{QUESTION_WINDOW} window, so its window becomes 7x7, the whole map, and its shift 0 {_STAGES}."),
         Mistake("unshifted-blocks", _ALL_BLOCKS - _SHIFTED,
                 f"{_ALL_BLOCKS - _SHIFTED} is the number of blocks that do NOT shift (the W-MSA blocks, plus "
-                "the two blocks of stage 4); the question asks for those that do "
-                "(notebook 06, section 3. Stages)."),
+                f"the blocks of the stages whose map is no larger than a window); the question asks for those "
+                f"that do {_STAGES}."),
         Mistake("all-blocks", _ALL_BLOCKS,
                 f"{_ALL_BLOCKS} is every block: W-MSA (shift 0) and SW-MSA (shift M // 2) alternate, and only "
-                "the SW-MSA blocks of stages whose map is larger than a window shift "
-                "(notebook 06, section 3. Stages)."),
+                f"the SW-MSA blocks of stages whose map is larger than a window shift {_STAGES}."),
     ),
-    summary="how many of Swin-T's 12 blocks (224x224 input, M = 7) really shift their windows",
+    summary=f"how many of Swin-T's 12 blocks (224x224 input) really shift their windows with M = {QUESTION_WINDOW}",
 )
 
 
 def check_shifted_blocks_swin_t(fn) -> Result:
-    """Check the answer to "how many of Swin-T's 12 blocks (224x224 input, M = 7) run with a cyclic
-    shift (and a mask)?": ``fn`` is a function of no arguments returning the number.
+    """Check the answer to "with the window size M = 14 (and s = 7), how many of Swin-T's 12 blocks
+    (224x224 input, patch 4, depths 2-2-6-2) run with a cyclic shift (and a mask)?": ``fn`` is a function
+    of no arguments returning the number. (Notebook 06 prints the blocks for M = 7; M = 14 is asked so that
+    the rule min(H, W) <= M has to be applied, not read off.)
 
     The answer is counted on the package's own stages. Recognised wrong answers: every second block
-    (stage 4's switch-off forgotten), the unshifted blocks, all blocks.
+    (the switch-off forgotten), the count for M = 7 (or < instead of <=), stage 4 shifting, the
+    unshifted blocks, all blocks.
     """
     return SHIFTED_BLOCKS_SWIN_T.check(fn)
 

@@ -167,8 +167,10 @@ def _explain_schedule(case: Case, expected: torch.Tensor, got) -> str:
     wrong = (~torch.isclose(got, expected, atol=1e-5, rtol=1e-4)).nonzero().flatten().tolist()
     steps = sorted({0, 1, warmup - 1, warmup, (warmup + total) // 2, total - 1, total, last,
                     *(wrong[:1] if wrong else [])} & set(range(last + 1)))
-    lines = ["  step     expected   got"]
-    for s in steps:
+    lines = ["  step     expected   got   (… : steps left out)"]
+    for before, s in zip([None] + steps, steps):
+        if before is not None and s > before + 1:
+            lines.append("      …")
         mark = "   <- differs" if s in wrong else ""
         lines.append(f"  {s:5d}   {expected[s].item():9.4f}   {got[s].item():9.4f}{mark}")
     return "\n".join(lines)
@@ -184,6 +186,8 @@ WARMUP_COSINE = Exercise(
     explain=_explain_schedule,
     atol=1e-6,
     rtol=1e-5,
+    call=lambda case: (f"warmup_cosine(step, warmup_steps={case.args[0]}, total_steps={case.args[1]}) "
+                       f"for step = 0, 1, ..., {case.args[2]}"),
     summary="the learning-rate multiplier: linear warm-up to 1, then half a cosine down to 0",
 )
 
@@ -386,6 +390,7 @@ CROP_FLIP = Exercise(
     cases=_crop_cases,
     mistakes=CROP_MISTAKES,
     explain=_explain_crop,
+    params=("images", "dy", "dx", "flip", "padding"),
     summary="random crop with zero padding + horizontal flip for a whole batch, as index arithmetic",
 )
 
