@@ -355,8 +355,10 @@ def test_macs_other_answers():
 
 
 def test_chapter_lists_its_exercises_in_notebook_order():
-    assert [ex.name for ex in ch01.EXERCISES] == ["patch_partition", "patch_embed", "patch_embed_macs"]
-    assert set(ch01.__all__) == {"check_patch_partition", "check_patch_embed", "check_patch_embed_macs"}
+    assert [ex.name for ex in ch01.EXERCISES] == ["patch_partition", "patch_embed", "patch_embed_macs",
+                                                  "overlapping_patches"]
+    assert set(ch01.__all__) == {"check_patch_partition", "check_patch_embed", "check_patch_embed_macs",
+                                 "check_overlapping_patches"}
 
 
 def test_patch_embed_by_calling_the_layer_or_a_convolution_does_not_pass():
@@ -369,3 +371,109 @@ def test_patch_embed_by_calling_the_layer_or_a_convolution_does_not_pass():
                         "a convolution")]:
         result = check_patch_embed(fn)
         assert result.status == "failed" and phrase in str(result), str(result)
+
+# --- transfer: overlapping_patches (kernel K > stride S, zero padding) ------------------------------
+
+from swin_edu.exercises import check_overlapping_patches  # noqa: E402
+
+
+def overlap_unfold(images, K, S, padding):  # F.unfold gives (c p1 p2) columns: move c last
+    B, C, H, W = images.shape
+    cols = F.unfold(images, kernel_size=K, stride=S, padding=padding)  # [B, C*K*K, L]
+    Ho, Wo = (H + 2 * padding - K) // S + 1, (W + 2 * padding - K) // S + 1
+    return cols.view(B, C, K * K, Ho, Wo).permute(0, 3, 4, 2, 1).reshape(B, Ho, Wo, K * K * C)
+
+
+def overlap_loops(images, K, S, padding):
+    x = F.pad(images, (padding, padding, padding, padding))
+    Ho, Wo = (x.shape[2] - K) // S + 1, (x.shape[3] - K) // S + 1
+    rows = [torch.stack([x[:, :, i * S:i * S + K, j * S:j * S + K].permute(0, 2, 3, 1).flatten(1)
+                         for j in range(Wo)], dim=1) for i in range(Ho)]
+    return torch.stack(rows, dim=1)
+
+
+def overlap_tensor_unfold(images, K, S, padding):
+    x = F.pad(images, (padding,) * 4).unfold(2, K, S).unfold(3, K, S)  # [B, C, Ho, Wo, K, K]
+    return rearrange(x, "b c h w p1 p2 -> b h w (p1 p2 c)")
+
+
+def test_overlapping_patches_right_in_other_styles():
+    for fn in (overlap_unfold, overlap_loops, overlap_tensor_unfold):
+        result = check_overlapping_patches(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_overlapping_patches_then_linear_is_the_conv_stem():
+    conv = nn.Conv2d(3, 8, kernel_size=7, stride=4, padding=3)
+    images = torch.randn(2, 3, 16, 12)
+    tokens = ch01._overlapping_patches(images, 7, 4, 3)
+    weight = rearrange(conv.weight, "C c p1 p2 -> C (p1 p2 c)")
+    torch.testing.assert_close(tokens @ weight.T + conv.bias, conv(images).permute(0, 2, 3, 1))
+
+
+def overlap_c_first(images, K, S, padding):  # F.unfold's order kept
+    B, C, H, W = images.shape
+    cols = F.unfold(images, kernel_size=K, stride=S, padding=padding)
+    Ho, Wo = (H + 2 * padding - K) // S + 1, (W + 2 * padding - K) // S + 1
+    return cols.transpose(1, 2).reshape(B, Ho, Wo, C * K * K)
+
+
+def overlap_transposed(images, K, S, padding):
+    return rearrange(overlap_tensor_unfold(images, K, S, padding), "b h w (p1 p2 c) -> b h w (p2 p1 c)",
+                     p1=K, p2=K)
+
+
+def overlap_no_padding(images, K, S, padding):
+    return overlap_tensor_unfold(images, K, S, 0)
+
+
+def overlap_width_padding(images, K, S, padding):
+    x = F.pad(images, (padding, padding)).unfold(2, K, S).unfold(3, K, S)
+    return rearrange(x, "b c h w p1 p2 -> b h w (p1 p2 c)")
+
+
+def overlap_stride_k(images, K, S, padding):
+    return overlap_tensor_unfold(images, K, K, padding)
+
+
+def overlap_short_grid(images, K, S, padding):  # range((H + 2p - K) // S): the + 1 forgotten
+    x = F.pad(images, (padding,) * 4)
+    Ho, Wo = (x.shape[2] - K) // S, (x.shape[3] - K) // S
+    return torch.stack([torch.stack([x[:, :, i * S:i * S + K, j * S:j * S + K].permute(0, 2, 3, 1).flatten(1)
+                                     for j in range(Wo)], 1) for i in range(Ho)], 1)
+
+
+OVERLAP_WRONG = [(overlap_c_first, "flattened-c-p1-p2", "(c p1 p2)"),
+                 (overlap_transposed, "patch-transposed", "(p2 p1 c)"),
+                 (overlap_no_padding, "no-padding", "you did not pad"),
+                 (overlap_width_padding, "width-only-padding", "padded the columns only"),
+                 (overlap_stride_k, "stride-K", "do not overlap"),
+                 (overlap_short_grid, "last-patch-dropped", "last patch row and column")]
+
+
+def test_overlapping_patches_mistakes_are_named():
+    assert {name for _, name, _ in OVERLAP_WRONG} == {m.name for m in ch01.OVERLAP_MISTAKES}
+    for fn, name, phrase in OVERLAP_WRONG:
+        result = check_overlapping_patches(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 01, section" in str(result)
+
+
+def test_overlapping_patches_report_draws_the_patch():
+    report = str(check_overlapping_patches(overlap_c_first))
+    assert "0 = padding" in report and len(report.splitlines()) <= 12
+
+
+def test_overlapping_patches_stubs_errors_and_odd_answers():
+    def stub(images, K, S, padding):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_overlapping_patches(fn).status == "not attempted"
+    assert check_overlapping_patches(lambda images, K, S, p: images[9]).status == "error"
+    for odd in (lambda *a: [1, 2], lambda *a: torch.zeros(3), lambda *a: overlap_tensor_unfold(*a).double(),
+                lambda *a: overlap_tensor_unfold(*a) + 1, lambda *a: overlap_tensor_unfold(*a).long()):
+        result = check_overlapping_patches(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)
+    calls_reference = check_overlapping_patches(lambda *a: ch01._overlapping_patches(*a))
+    assert calls_reference.status == "failed" and "the package's own answer" in str(calls_reference)

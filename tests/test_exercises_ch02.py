@@ -341,8 +341,10 @@ def test_merging_params_other_answers():
 
 
 def test_chapter_lists_its_exercises_in_notebook_order():
-    assert [ex.name for ex in ch02.EXERCISES] == ["merge_patches", "stage_shapes", "merging_params"]
-    assert set(ch02.__all__) == {"check_merge_patches", "check_stage_shapes", "check_merging_params"}
+    assert [ex.name for ex in ch02.EXERCISES] == ["merge_patches", "stage_shapes", "merging_params",
+                                                  "merge_patches_3d"]
+    assert set(ch02.__all__) == {"check_merge_patches", "check_stage_shapes", "check_merging_params",
+                                 "check_merge_patches_3d"}
 
 
 def test_numpy_integers_are_accepted():
@@ -351,3 +353,107 @@ def test_numpy_integers_are_accepted():
         return [(np.int64(H // P >> i), np.int64(W // P >> i), np.int64(C << i)) for i in range(n)]
     assert check_stage_shapes(shapes_numpy).passed
     assert check_merging_params(lambda: np.int64(ch02.MERGING_PARAMS.answer)).passed
+
+# --- transfer: merge_patches_3d (a video's tokens merged t x 2 x 2) ---------------------------------
+
+from swin_edu.exercises import check_merge_patches_3d  # noqa: E402
+
+
+def merge3d_slices(x, t):  # notebook 02's four slices, for each frame offset
+    pieces = []
+    for dt in range(t):
+        f = x[:, dt::t]
+        pieces += [f[:, :, 0::2, 0::2], f[:, :, 1::2, 0::2], f[:, :, 0::2, 1::2], f[:, :, 1::2, 1::2]]
+    return torch.cat(pieces, dim=-1)
+
+
+def merge3d_view_permute(x, t):
+    B, D, H, W, C = x.shape
+    x = x.view(B, D // t, t, H // 2, 2, W // 2, 2, C)          # b d pt h ph w pw c
+    return x.permute(0, 1, 3, 5, 2, 6, 4, 7).reshape(B, D // t, H // 2, W // 2, 4 * t * C)
+
+
+def merge3d_loops(x, t):
+    B, D, H, W, C = x.shape
+    out = x.new_zeros(B, D // t, H // 2, W // 2, 4 * t * C)
+    for dt in range(t):
+        for dw in range(2):
+            for dh in range(2):
+                k = 4 * dt + 2 * dw + dh
+                out[..., k * C:(k + 1) * C] = x[:, dt::t, dh::2, dw::2]
+    return out
+
+
+def test_merge_patches_3d_right_in_other_styles():
+    for fn in (merge3d_slices, merge3d_view_permute, merge3d_loops):
+        result = check_merge_patches_3d(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_merge_patches_3d_with_t_1_is_video_swins_merging():
+    """Video Swin's PatchMerging (1x2x2): x[:, :, 0::2, 0::2], x[:, :, 1::2, 0::2], x[:, :, 0::2, 1::2],
+    x[:, :, 1::2, 1::2] concatenated, i.e. swin_edu.merge_patches applied to every frame."""
+    x = torch.randn(2, 3, 4, 6, 5)
+    frames = torch.stack([swin_edu.merge_patches(x[:, d]) for d in range(3)], dim=1)
+    assert torch.equal(ch02._merge_3d(x, 1), frames)
+
+
+def merge3d_reading_order(x, t):
+    return rearrange(x, "b (d pt) (h ph) (w pw) c -> b d h w (pt ph pw c)", pt=t, ph=2, pw=2)
+
+
+def merge3d_time_fastest(x, t):
+    pieces = [x[:, dt::t, dh::2, dw::2] for dw in range(2) for dh in range(2) for dt in range(t)]
+    return torch.cat(pieces, dim=-1)
+
+
+def merge3d_stacked(x, t):
+    return torch.stack([x[:, dt::t, dh::2, dw::2] for dt in range(t) for dw in range(2) for dh in range(2)],
+                       dim=-1).flatten(-2)
+
+
+def merge3d_per_frame(x, t):
+    return merge3d_slices(x, 1)
+
+
+def merge3d_even_frames(x, t):
+    return merge3d_slices(x[:, ::t], 1)
+
+
+def merge3d_notebook_slices(x, t):
+    return torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
+
+
+MERGE3D_WRONG = [(merge3d_reading_order, "row-major-pieces", "reading order"),
+                 (merge3d_time_fastest, "time-fastest", "frame offset changes fastest"),
+                 (merge3d_stacked, "interleaved", "interleaved"),
+                 (merge3d_per_frame, "time-not-merged", "merged each frame on its own"),
+                 (merge3d_even_frames, "odd-frames-dropped", "every second frame"),
+                 (merge3d_notebook_slices, "2-D-slices-on-D-and-H", "slices act on D and H")]
+
+
+def test_merge_patches_3d_mistakes_are_named():
+    assert {name for _, name, _ in MERGE3D_WRONG} == {m.name for m in ch02.MERGE_3D_MISTAKES}
+    for fn, name, phrase in MERGE3D_WRONG:
+        result = check_merge_patches_3d(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 02, section" in str(result)
+        assert len(str(result).splitlines()) <= 12
+
+
+def test_merge_patches_3d_report_shows_where_the_pieces_come_from():
+    report = str(check_merge_patches_3d(merge3d_time_fastest))
+    assert "expected: (0,0,0) (0,1,0) (0,0,1) (0,1,1) (1,0,0)" in report
+
+
+def test_merge_patches_3d_stubs_errors_and_odd_answers():
+    def stub(x, t):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_merge_patches_3d(fn).status == "not attempted"
+    assert check_merge_patches_3d(lambda x, t: x.view(7, -1)).status == "error"
+    for odd in (lambda x, t: (1, 2), lambda x, t: torch.zeros(3), lambda x, t: merge3d_slices(x, t).double(),
+                lambda x, t: merge3d_slices(x, t) * 2, lambda x, t: merge3d_slices(x, t)[:, :, :, :, :-1]):
+        result = check_merge_patches_3d(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)

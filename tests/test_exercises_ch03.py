@@ -258,3 +258,111 @@ def test_reports_show_the_call_and_explain_the_minus_ones():
     assert "-1" in report and "-1: in none of your windows" in report, report
     wrong_shape = str(check_window_partition(lambda x, M: partition_view_permute(x, M)[None]))
     assert "expected | got" not in wrong_shape  # no picture of a result of another shape
+
+# --- transfer: window_partition_rect (Mh x Mw windows) ---------------------------------------------
+
+from einops import rearrange  # noqa: E402
+
+import swin_edu  # noqa: E402
+
+from swin_edu.exercises import check_window_partition_rect  # noqa: E402
+from swin_edu.exercises import ch03_window_attention as ch03  # noqa: E402
+
+
+def rect_einops(x, Mh, Mw):
+    return rearrange(x, "b (nh mh) (nw mw) c -> (b nh nw) mh mw c", mh=Mh, mw=Mw)
+
+
+def rect_view_permute(x, Mh, Mw):
+    B, H, W, C = x.shape
+    return x.view(B, H // Mh, Mh, W // Mw, Mw, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, Mh, Mw, C)
+
+
+def rect_loops(x, Mh, Mw):
+    B, H, W, C = x.shape
+    return torch.stack([x[b, i:i + Mh, j:j + Mw] for b in range(B) for i in range(0, H, Mh)
+                        for j in range(0, W, Mw)])
+
+
+def rect_unfold(x, Mh, Mw):
+    B, H, W, C = x.shape
+    cols = F.unfold(x.permute(0, 3, 1, 2), kernel_size=(Mh, Mw), stride=(Mh, Mw))  # [B, C*Mh*Mw, nW]
+    return cols.view(B, C, Mh, Mw, -1).permute(0, 4, 2, 3, 1).reshape(-1, Mh, Mw, C)
+
+
+def test_window_partition_rect_right_in_other_styles():
+    for fn in (rect_einops, rect_view_permute, rect_loops, rect_unfold):
+        result = check_window_partition_rect(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_window_partition_rect_with_square_windows_is_the_package():
+    x = torch.randn(2, 8, 12, 3)
+    assert torch.equal(ch03._partition_rect(x, 4, 4), swin_edu.window_partition(x, 4))
+
+
+def rect_swapped(x, Mh, Mw):
+    B, H, W, C = x.shape
+    return x.view(B, H // Mw, Mw, W // Mh, Mh, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, Mw, Mh, C)
+
+
+def rect_swapped_reshaped(x, Mh, Mw):
+    return rect_swapped(x, Mh, Mw).reshape(-1, Mh, Mw, x.shape[-1])
+
+
+def rect_square(x, Mh, Mw):
+    return rect_view_permute(x, Mh, Mh)
+
+
+def rect_column_major(x, Mh, Mw):
+    B, H, W, C = x.shape
+    return x.view(B, H // Mh, Mh, W // Mw, Mw, C).permute(0, 3, 1, 2, 4, 5).reshape(-1, Mh, Mw, C)
+
+
+def rect_batch_last(x, Mh, Mw):
+    B, H, W, C = x.shape
+    return x.view(B, H // Mh, Mh, W // Mw, Mw, C).permute(1, 3, 0, 2, 4, 5).reshape(-1, Mh, Mw, C)
+
+
+def rect_no_permute(x, Mh, Mw):
+    return x.reshape(-1, Mh, Mw, x.shape[-1])
+
+
+def rect_transposed(x, Mh, Mw):
+    return rect_view_permute(x, Mh, Mw).transpose(1, 2)
+
+
+RECT_WRONG = [(rect_swapped, "Mh-Mw-swapped", "Mh and Mw are swapped"),
+              (rect_swapped_reshaped, "Mh-Mw-swapped-reshaped", "the shape is right, the tokens are not"),
+              (rect_square, "square-windows", "Mh x Mh squares"),
+              (rect_column_major, "column-major", "column-major"),
+              (rect_batch_last, "batch-last", "grouped by position"),
+              (rect_no_permute, "reshape-without-permute", "without moving the axes"),
+              (rect_transposed, "transposed-window", "transposed")]
+
+
+def test_window_partition_rect_mistakes_are_named():
+    assert {name for _, name, _ in RECT_WRONG} == {m.name for m in ch03.RECT_MISTAKES}
+    for fn, name, phrase in RECT_WRONG:
+        result = check_window_partition_rect(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 03, section 2. Window partition and reverse)" in str(result)
+        assert len(str(result).splitlines()) <= 12
+
+
+def test_window_partition_rect_report_draws_the_window_ids():
+    report = str(check_window_partition_rect(rect_column_major))
+    assert "  0 0 1 1  | 0 0 2 2" in report.splitlines() and "  2 2 3 3  | 1 1 3 3" in report.splitlines()
+
+
+def test_window_partition_rect_stubs_errors_and_odd_answers():
+    def stub(x, Mh, Mw):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_window_partition_rect(fn).status == "not attempted"
+    assert check_window_partition_rect(lambda x, Mh, Mw: x.view(5, -1, 3)).status == "error"
+    for odd in (lambda *a: "windows", lambda *a: torch.zeros(2), lambda *a: rect_einops(*a).double(),
+                lambda *a: rect_einops(*a).flip(0), lambda *a: rect_einops(*a)[..., :1]):
+        result = check_window_partition_rect(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)

@@ -384,3 +384,159 @@ def test_integer_mask_is_not_blamed_on_a_torch_where_the_learner_did_not_write()
     result = check_shifted_window_mask(filled)
     assert result.mistake == "integer-mask", str(result)
     assert "torch.where(same, 0, -100) with int literals gives" not in str(result)
+
+# --- transfer: per_axis_shift_mask (timm's per-axis window and shift) -------------------------------
+
+import pytest  # noqa: E402
+from einops import rearrange  # noqa: E402
+
+from swin_edu.exercises import check_per_axis_shift_mask  # noqa: E402
+from swin_edu.exercises import ch04_shifted_windows as ch04  # noqa: E402
+
+
+def timm_rule(H, W, M, s):
+    Mh, Mw = min(H, M), min(W, M)
+    return (Mh, Mw), (0 if H <= Mh else s, 0 if W <= Mw else s)
+
+
+def per_axis_loops(H, W, M, s):  # timm's loop, with the per-axis slices
+    (Mh, Mw), (sh, sw) = timm_rule(H, W, M, s)
+    labels, label = torch.zeros(H, W), 0
+    for rows in (slice(0, -Mh), slice(-Mh, -sh), slice(-sh, None)):
+        for cols in (slice(0, -Mw), slice(-Mw, -sw), slice(-sw, None)):
+            labels[rows, cols] = label
+            label += 1
+    windows = labels.view(H // Mh, Mh, W // Mw, Mw).permute(0, 2, 1, 3).reshape(-1, Mh * Mw)
+    diff = windows[:, None, :] - windows[:, :, None]
+    return diff.masked_fill(diff != 0, -100.0).masked_fill(diff == 0, 0.0)
+
+
+def per_axis_bands(H, W, M, s):
+    (Mh, Mw), (sh, sw) = timm_rule(H, W, M, s)
+
+    def bands(L, m, sx):
+        r = torch.arange(L)
+        return (r >= L - m).long() + (r >= L - sx).long() if sx else torch.zeros(L, dtype=torch.long)
+    labels = 3 * bands(H, Mh, sh)[:, None] + bands(W, Mw, sw)[None, :]
+    windows = rearrange(labels, "(nh mh) (nw mw) -> (nh nw) (mh mw)", mh=Mh, mw=Mw)
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, -100.0)
+
+
+def per_axis_rolled_coordinates(H, W, M, s):
+    """Another idea: two tokens of a rolled window are kept apart when the roll brought them from
+    opposite sides of a cut, i.e. their original rows (columns) lie on both sides of the wrap."""
+    (Mh, Mw), (sh, sw) = timm_rule(H, W, M, s)
+    rows = torch.roll(torch.arange(H), -sh)  # original row of every row of the rolled map
+    cols = torch.roll(torch.arange(W), -sw)
+    wrapped_r = (rows < sh).long() if sh else torch.zeros(H, dtype=torch.long)
+    wrapped_c = (cols < sw).long() if sw else torch.zeros(W, dtype=torch.long)
+    key = 2 * wrapped_r[:, None] + wrapped_c[None, :]
+    windows = key.unfold(0, Mh, Mh).unfold(1, Mw, Mw).reshape(-1, Mh * Mw)
+    return (windows[:, :, None] != windows[:, None, :]).float() * -100.0
+
+
+def test_per_axis_shift_mask_right_in_other_styles():
+    for fn in (per_axis_loops, per_axis_bands, per_axis_rolled_coordinates):
+        result = check_per_axis_shift_mask(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+@pytest.mark.parametrize("H, W, M, s", [c.args for c in ch04._per_axis_cases()])
+def test_per_axis_shift_mask_is_timms(H, W, M, s):
+    timm_swin = pytest.importorskip("timm.models.swin_transformer")
+    block = timm_swin.SwinTransformerBlock(8, (H, W), num_heads=1, window_size=M, shift_size=s)
+    ours = ch04._per_axis_shift_mask(H, W, M, s)
+    assert block.window_size == timm_rule(H, W, M, s)[0] and block.shift_size == timm_rule(H, W, M, s)[1]
+    if block.attn_mask is None:
+        assert not ours.any()
+    else:
+        assert torch.equal(block.attn_mask, ours)
+
+
+def per_axis_official(H, W, M, s):
+    if min(H, W) <= M:
+        m = min(H, W)
+        return torch.zeros((H // m) * (W // m), m * m, m * m)
+    return shifted_window_mask(H, W, M, s)
+
+
+def per_axis_shift_kept(H, W, M, s):
+    (Mh, Mw), _ = timm_rule(H, W, M, s)
+    labels, label = torch.zeros(H, W), 0
+    for rows in (slice(0, -Mh), slice(-Mh, -s), slice(-s, None)):
+        for cols in (slice(0, -Mw), slice(-Mw, -s), slice(-s, None)):
+            labels[rows, cols] = label
+            label += 1
+    windows = rearrange(labels, "(nh mh) (nw mw) -> (nh nw) (mh mw)", mh=Mh, mw=Mw)
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, -100.0)
+
+
+def per_axis_swapped(H, W, M, s):
+    (Mh, Mw), _ = timm_rule(H, W, M, s)
+    sh, sw = (0 if W <= M else s), (0 if H <= M else s)
+    labels = torch.zeros(H, W)
+    for i, rows in enumerate((slice(0, -Mh), slice(-Mh, -sh), slice(-sh, None))):
+        for j, cols in enumerate((slice(0, -Mw), slice(-Mw, -sw), slice(-sw, None))):
+            labels[rows, cols] = 3 * i + j
+    windows = rearrange(labels, "(nh mh) (nw mw) -> (nh nw) (mh mw)", mh=Mh, mw=Mw)
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, -100.0)
+
+
+def per_axis_both_or_nothing(H, W, M, s):
+    (Mh, Mw), (sh, sw) = timm_rule(H, W, M, s)
+    if not (sh and sw):
+        return torch.zeros((H // Mh) * (W // Mw), Mh * Mw, Mh * Mw)
+    return per_axis_bands(H, W, M, s)
+
+
+def per_axis_one_cuts_tuple(H, W, M, s):  # notebook 04's loop: one `cuts` for both axes
+    (Mh, Mw), (sh, sw) = timm_rule(H, W, M, s)
+    cuts = (slice(0, -Mh), slice(-Mh, -sh), slice(-sh, None))
+    labels = torch.zeros(H, W, dtype=torch.int64)
+    for i, rows in enumerate(cuts):
+        for j, cols in enumerate(cuts):
+            labels[rows, cols] = 3 * i + j
+    windows = rearrange(labels, "(nh mh) (nw mw) -> (nh nw) (mh mw)", mh=Mh, mw=Mw)
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, -100.0)
+
+
+def per_axis_tokens_by_column(H, W, M, s):
+    (Mh, Mw), _ = timm_rule(H, W, M, s)
+    mask = per_axis_bands(H, W, M, s)
+    order = torch.arange(Mh * Mw).view(Mh, Mw).T.flatten()  # token k of the column-major numbering
+    return mask[:, order][:, :, order]
+
+
+PER_AXIS_WRONG = [(per_axis_official, "official-rule", "the official rule"),
+                  (per_axis_shift_kept, "shift-kept", "kept the shift on an axis no longer than M"),
+                  (per_axis_swapped, "shifts-swapped", "shifts are on the wrong axes"),
+                  (per_axis_both_or_nothing, "mask-needs-both-shifts", "only one axis shifts"),
+                  (per_axis_one_cuts_tuple, "same-cuts-both-axes", "cut the columns with the rows' slices"),
+                  (per_axis_tokens_by_column, "tokens-column-major", "numbered column by column")]
+
+
+def test_per_axis_shift_mask_mistakes_are_named():
+    assert {name for _, name, _ in PER_AXIS_WRONG} == {m.name for m in ch04.PER_AXIS_MISTAKES}
+    for fn, name, phrase in PER_AXIS_WRONG:
+        result = check_per_axis_shift_mask(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 04, section" in str(result)
+        assert len(str(result).splitlines()) <= 12
+
+
+def test_per_axis_shift_mask_report_draws_the_masked_pairs():
+    report = str(check_per_axis_shift_mask(per_axis_official))
+    assert "masked pairs in each 2x2 window" in report and "  0 8      | 0 0" in report.splitlines()
+
+
+def test_per_axis_shift_mask_stubs_errors_and_odd_answers():
+    def stub(H, W, M, s):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_per_axis_shift_mask(fn).status == "not attempted"
+    assert check_per_axis_shift_mask(lambda H, W, M, s: shifted_window_mask(H, W, M, s)).status in ("error", "failed")
+    for odd in (lambda *a: 0, lambda *a: per_axis_bands(*a).double(), lambda *a: per_axis_bands(*a) != 0,
+                lambda *a: per_axis_bands(*a) * 2, lambda *a: per_axis_bands(*a).long()):
+        result = check_per_axis_shift_mask(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)

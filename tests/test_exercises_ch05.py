@@ -272,3 +272,129 @@ def test_relative_position_bias_must_let_the_gradient_reach_the_table():
 def test_relative_position_index_must_be_int64():
     result = check_relative_position_index(lambda M: index_loops(M).int())
     assert result.status == "failed" and "int64" in str(result), str(result)
+
+# --- transfer: relative_position_index_3d (Video Swin's 3-D window; Md = 1: a rectangle) ------------
+
+import pytest  # noqa: E402
+
+from swin_edu.exercises import check_relative_position_index_3d  # noqa: E402
+from swin_edu.exercises import ch05_relative_position as ch05  # noqa: E402
+
+
+def index3d_video_swin(Md, Mh, Mw):  # Video Swin's WindowAttention3D, as written there
+    coords = torch.stack(torch.meshgrid(torch.arange(Md), torch.arange(Mh), torch.arange(Mw), indexing="ij"))
+    coords_flatten = torch.flatten(coords, 1)
+    relative_coords = (coords_flatten[:, :, None] - coords_flatten[:, None, :]).permute(1, 2, 0).contiguous()
+    relative_coords[:, :, 0] += Md - 1
+    relative_coords[:, :, 1] += Mh - 1
+    relative_coords[:, :, 2] += Mw - 1
+    relative_coords[:, :, 0] *= (2 * Mh - 1) * (2 * Mw - 1)
+    relative_coords[:, :, 1] *= (2 * Mw - 1)
+    return relative_coords.sum(-1)
+
+
+def index3d_divmod(Md, Mh, Mw):  # token t -> (t // (Mh*Mw), t // Mw % Mh, t % Mw), Horner's form
+    t = torch.arange(Md * Mh * Mw)
+    d, h, w = t // (Mh * Mw), t // Mw % Mh, t % Mw
+    dd, dh, dw = d[:, None] - d, h[:, None] - h, w[:, None] - w
+    return ((dd + Md - 1) * (2 * Mh - 1) + dh + Mh - 1) * (2 * Mw - 1) + dw + Mw - 1
+
+
+def index3d_loops(Md, Mh, Mw):
+    tokens = [(d, h, w) for d in range(Md) for h in range(Mh) for w in range(Mw)]
+    table = {}  # offset -> row of the table, in (dd, dh, dw) row-major order
+    for dd in range(-(Md - 1), Md):
+        for dh in range(-(Mh - 1), Mh):
+            for dw in range(-(Mw - 1), Mw):
+                table[(dd, dh, dw)] = len(table)
+    return torch.tensor([[table[(q[0] - k[0], q[1] - k[1], q[2] - k[2])] for k in tokens] for q in tokens])
+
+
+def test_relative_position_index_3d_right_in_other_styles():
+    for fn in (index3d_video_swin, index3d_divmod, index3d_loops):
+        result = check_relative_position_index_3d(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+@pytest.mark.parametrize("Mh, Mw", [(2, 3), (3, 2), (7, 7), (4, 5)])
+def test_relative_position_index_3d_flat_is_timms_rectangle(Mh, Mw):
+    timm_swin = pytest.importorskip("timm.models.swin_transformer")
+    assert torch.equal(ch05._index_3d(1, Mh, Mw), timm_swin.get_relative_position_index(Mh, Mw))
+
+
+def test_relative_position_index_3d_square_is_the_package():
+    assert torch.equal(ch05._index_3d(1, 7, 7), relative_position_index(7))
+
+
+def _offsets3d(Md, Mh, Mw):
+    t = torch.arange(Md * Mh * Mw)
+    d, h, w = t // (Mh * Mw), t // Mw % Mh, t % Mw
+    return d[:, None] - d, h[:, None] - h, w[:, None] - w
+
+
+def index3d_row_mult_mh(Md, Mh, Mw):
+    dd, dh, dw = _offsets3d(Md, Mh, Mw)
+    return (dd + Md - 1) * (2 * Mh - 1) * (2 * Mw - 1) + (dh + Mh - 1) * (2 * Mh - 1) + dw + Mw - 1
+
+
+def index3d_time_mult_small(Md, Mh, Mw):
+    dd, dh, dw = _offsets3d(Md, Mh, Mw)
+    return (dd + Md - 1) * (2 * Mh - 1) + (dh + Mh - 1) * (2 * Mw - 1) + dw + Mw - 1
+
+
+def index3d_no_shift(Md, Mh, Mw):
+    dd, dh, dw = _offsets3d(Md, Mh, Mw)
+    return dd * (2 * Mh - 1) * (2 * Mw - 1) + dh * (2 * Mw - 1) + dw
+
+
+def index3d_key_minus_query(Md, Mh, Mw):
+    dd, dh, dw = (-o for o in _offsets3d(Md, Mh, Mw))
+    return (dd + Md - 1) * (2 * Mh - 1) * (2 * Mw - 1) + (dh + Mh - 1) * (2 * Mw - 1) + dw + Mw - 1
+
+
+def index3d_reversed(Md, Mh, Mw):
+    dd, dh, dw = _offsets3d(Md, Mh, Mw)
+    return (dw + Mw - 1) * (2 * Mh - 1) * (2 * Md - 1) + (dh + Mh - 1) * (2 * Md - 1) + dd + Md - 1
+
+
+def index3d_sides(Md, Mh, Mw):
+    dd, dh, dw = _offsets3d(Md, Mh, Mw)
+    return (dd + Md - 1) * Mh * Mw + (dh + Mh - 1) * Mw + dw + Mw - 1
+
+
+def index3d_w_slowest(Md, Mh, Mw):  # tokens numbered w slowest, d fastest
+    t = torch.arange(Md * Mh * Mw)
+    w, h, d = t // (Mh * Md), t // Md % Mh, t % Md
+    dd, dh, dw = d[:, None] - d, h[:, None] - h, w[:, None] - w
+    return (dd + Md - 1) * (2 * Mh - 1) * (2 * Mw - 1) + (dh + Mh - 1) * (2 * Mw - 1) + dw + Mw - 1
+
+
+INDEX3D_WRONG = [(index3d_row_mult_mh, "row-multiplier-2Mh-1", "multiplied the shifted dh by 2Mh-1"),
+                 (index3d_time_mult_small, "time-multiplier-too-small", "multiplied the shifted dd by 2Mh-1 only"),
+                 (index3d_no_shift, "no-shift", "missing the shifts"),
+                 (index3d_key_minus_query, "key-minus-query", "key minus query"),
+                 (index3d_reversed, "axes-reversed", "dw slowest and dd fastest"),
+                 (index3d_sides, "multiplier-M", "window sides"),
+                 (index3d_w_slowest, "tokens-w-slowest", "numbered the tokens with w slowest")]
+
+
+def test_relative_position_index_3d_mistakes_are_named():
+    assert {name for _, name, _ in INDEX3D_WRONG} == {m.name for m in ch05.INDEX_3D_MISTAKES}
+    for fn, name, phrase in INDEX3D_WRONG:
+        result = check_relative_position_index_3d(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 05, section" in str(result)
+        assert len(str(result).splitlines()) <= 12
+
+
+def test_relative_position_index_3d_stubs_errors_and_odd_answers():
+    def stub(Md, Mh, Mw):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_relative_position_index_3d(fn).status == "not attempted"
+    assert check_relative_position_index_3d(lambda Md, Mh, Mw: torch.arange(5).view(2, 3)).status == "error"
+    for odd in (lambda *a: 7, lambda *a: index3d_divmod(*a).float(), lambda *a: index3d_divmod(*a) + 1,
+                lambda *a: index3d_divmod(*a)[:-1], lambda *a: index3d_divmod(*a).tolist()):
+        result = check_relative_position_index_3d(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)

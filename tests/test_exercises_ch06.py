@@ -452,3 +452,129 @@ def test_shifted_blocks_question_is_not_printed_by_the_tutorial():
     printed = "".join("".join(o.get("text", "")) for c in cells if c["cell_type"] == "code" for o in c.get("outputs", []))
     assert "window 14" not in printed
     assert SHIFTED_BLOCKS_SWIN_T.answer == 2
+
+# --- transfer: shifted_window_mask_3d (Video Swin's 3-D shifted windows) ----------------------------
+
+from swin_edu import shifted_window_mask  # noqa: E402
+from swin_edu.exercises import check_shifted_window_mask_3d  # noqa: E402
+from swin_edu.exercises import ch06_whole_swin as ch06  # noqa: E402
+
+
+def _partition_3d(x, window):  # Video Swin's window_partition: [B, D, H, W, C] -> [B*nW, N, C]
+    B, D, H, W, C = x.shape
+    Md, Mh, Mw = window
+    x = x.view(B, D // Md, Md, H // Mh, Mh, W // Mw, Mw, C)
+    return x.permute(0, 1, 3, 5, 2, 4, 6, 7).reshape(-1, Md * Mh * Mw, C)
+
+
+def mask3d_video_swin(D, H, W, window, shift):  # Video Swin's compute_mask, as written there
+    img_mask = torch.zeros((1, D, H, W, 1))
+    cnt = 0
+    for d in slice(-window[0]), slice(-window[0], -shift[0]), slice(-shift[0], None):
+        for h in slice(-window[1]), slice(-window[1], -shift[1]), slice(-shift[1], None):
+            for w in slice(-window[2]), slice(-window[2], -shift[2]), slice(-shift[2], None):
+                img_mask[:, d, h, w, :] = cnt
+                cnt += 1
+    mask_windows = _partition_3d(img_mask, window).squeeze(-1)
+    attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2)
+    return attn_mask.masked_fill(attn_mask != 0, float(-100.0)).masked_fill(attn_mask == 0, float(0.0))
+
+
+def mask3d_bands(D, H, W, window, shift):
+    def bands(L, m, s):
+        r = torch.arange(L)
+        return (r >= L - m).long() + (r >= L - s).long() if s else torch.zeros(L, dtype=torch.long)
+    labels = (9 * bands(D, window[0], shift[0])[:, None, None] + 3 * bands(H, window[1], shift[1])[None, :, None]
+              + bands(W, window[2], shift[2])[None, None, :])
+    win = rearrange(labels, "(nd md) (nh mh) (nw mw) -> (nd nh nw) (md mh mw)",
+                    md=window[0], mh=window[1], mw=window[2])
+    return torch.where(win[:, :, None] == win[:, None, :], 0.0, -100.0)
+
+
+def mask3d_rolled_positions(D, H, W, window, shift):
+    """The naive-windows view: token pairs are kept apart when, before the roll, they were not
+    neighbours along some axis (one of them wrapped around, the other not)."""
+    wrapped = torch.zeros(D, H, W, dtype=torch.long)
+    for axis, (L, s) in enumerate(zip((D, H, W), shift)):
+        if s:
+            w = (torch.roll(torch.arange(L), -s) < s).long() << axis  # 1 where the rolled index wrapped
+            wrapped = wrapped + w.view([-1 if a == axis else 1 for a in range(3)])
+    win = _partition_3d(wrapped[None, ..., None], window).squeeze(-1)
+    return (win[:, :, None] != win[:, None, :]).to(torch.float32) * -100.0
+
+
+def test_shifted_window_mask_3d_right_in_other_styles():
+    for fn in (mask3d_video_swin, mask3d_bands, mask3d_rolled_positions):
+        result = check_shifted_window_mask_3d(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_shifted_window_mask_3d_with_one_frame_is_notebook_04s():
+    assert torch.equal(ch06._mask_3d(1, 8, 12, (1, 4, 4), (0, 2, 2)), shifted_window_mask(8, 12, 4, 2))
+
+
+def mask3d_2d_labels(D, H, W, window, shift):
+    return mask3d_video_swin(D, H, W, window, (0, shift[1], shift[2]))
+
+
+def mask3d_unrolled(D, H, W, window, shift):
+    img_mask, cnt = torch.zeros(D, H, W), 0
+    for d in slice(-window[0]), slice(-window[0], -shift[0]), slice(-shift[0], None):
+        for h in slice(-window[1]), slice(-window[1], -shift[1]), slice(-shift[1], None):
+            for w in slice(-window[2]), slice(-window[2], -shift[2]), slice(-shift[2], None):
+                img_mask[d, h, w] = cnt
+                cnt += 1
+    img_mask = torch.roll(img_mask, shifts=tuple(shift), dims=(0, 1, 2))  # "undo the roll"
+    win = _partition_3d(img_mask[None, ..., None], window).squeeze(-1)
+    return torch.where(win[:, :, None] == win[:, None, :], 0.0, -100.0)
+
+
+def mask3d_windows_time_last(D, H, W, window, shift):
+    mask = mask3d_video_swin(D, H, W, window, shift)
+    nd, nh, nw = D // window[0], H // window[1], W // window[2]
+    return rearrange(mask, "(nd nh nw) i j -> (nh nw nd) i j", nd=nd, nh=nh, nw=nw)
+
+
+def mask3d_tokens_time_last(D, H, W, window, shift):
+    mask = mask3d_video_swin(D, H, W, window, shift)
+    Md, Mh, Mw = window
+    order = torch.arange(Md * Mh * Mw).view(Md, Mh, Mw).permute(1, 2, 0).flatten()
+    return mask[:, order][:, :, order]
+
+
+def mask3d_inverted(D, H, W, window, shift):
+    return torch.where(mask3d_video_swin(D, H, W, window, shift) == 0, -100.0, 0.0)
+
+
+def mask3d_boolean(D, H, W, window, shift):
+    return mask3d_video_swin(D, H, W, window, shift) != 0
+
+
+MASK3D_WRONG = [(mask3d_2d_labels, "time-not-shifted", "ignore the time axis"),
+                (mask3d_unrolled, "labels-unrolled", "placed on the original video"),
+                (mask3d_windows_time_last, "windows-time-last", "windows are in the wrong order"),
+                (mask3d_tokens_time_last, "tokens-time-last", "frame fastest"),
+                (mask3d_inverted, "inverted", "inverted"),
+                (mask3d_boolean, "boolean", "boolean mask")]
+
+
+def test_shifted_window_mask_3d_mistakes_are_named():
+    assert {name for _, name, _ in MASK3D_WRONG} == {m.name for m in ch06.MASK_3D_MISTAKES}
+    for fn, name, phrase in MASK3D_WRONG:
+        result = check_shifted_window_mask_3d(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 0" in str(result)
+        assert len(str(result).splitlines()) <= 12
+
+
+def test_shifted_window_mask_3d_stubs_errors_and_odd_answers():
+    def stub(D, H, W, window, shift):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_shifted_window_mask_3d(fn).status == "not attempted"
+    assert check_shifted_window_mask_3d(lambda D, H, W, window, shift: window[3]).status == "error"
+    for odd in (lambda *a: {}, lambda *a: mask3d_bands(*a).double(), lambda *a: mask3d_bands(*a).long(),
+                lambda *a: mask3d_bands(*a) * 2, lambda *a: mask3d_bands(*a)[:, :, :1]):
+        result = check_shifted_window_mask_3d(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)

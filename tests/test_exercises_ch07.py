@@ -304,3 +304,120 @@ def test_schedule_table_marks_the_rows_left_out():
     report = str(check_warmup_cosine(from_zero))
     assert "…" in report, report  # steps 0..14 of the second case are not all shown
     assert "call: warmup_cosine(step, warmup_steps=" in report, report
+
+# --- transfer: smoothed_cross_entropy (label smoothing by hand) -------------------------------------
+
+from swin_edu.exercises import check_smoothed_cross_entropy  # noqa: E402
+from swin_edu.exercises import ch07_training as ch07  # noqa: E402
+
+
+def smoothed_mix(logits, targets, eps):  # (1 - eps) CE + eps * mean over the classes of -log p
+    log_p = torch.log_softmax(logits, dim=-1)
+    nll = -log_p.gather(1, targets[:, None]).squeeze(1)
+    return ((1 - eps) * nll + eps * (-log_p.mean(-1))).mean()
+
+
+def smoothed_soft_targets(logits, targets, eps):  # -sum_k q_k log p_k with q written out
+    K = logits.shape[-1]
+    q = torch.full_like(logits, eps / K)
+    q[torch.arange(len(targets)), targets] += 1 - eps
+    log_p = logits - logits.logsumexp(-1, keepdim=True)
+    return -(q * log_p).sum(-1).mean()
+
+
+def smoothed_loops(logits, targets, eps):
+    K, total = logits.shape[-1], logits.new_zeros(())
+    for row, t in zip(logits, targets.tolist()):
+        m = row.max()
+        log_z = m + torch.log(torch.exp(row - m).sum())
+        for k in range(K):
+            q = (1 - eps) * (k == t) + eps / K
+            total = total - q * (row[k] - log_z)
+    return total / len(targets)
+
+
+def smoothed_nll_loss(logits, targets, eps):  # nll_loss for the one-hot part is allowed
+    log_p = F.log_softmax(logits, dim=-1)
+    return (1 - eps) * F.nll_loss(log_p, targets) - eps * log_p.mean(-1).mean()
+
+
+def test_smoothed_cross_entropy_right_in_other_styles():
+    for fn in (smoothed_mix, smoothed_soft_targets, smoothed_loops, smoothed_nll_loss):
+        result = check_smoothed_cross_entropy(fn)
+        assert result.passed, f"{fn.__name__}: {result}"
+
+
+def test_smoothed_cross_entropy_by_calling_cross_entropy_does_not_pass():
+    for fn in (lambda logits, t, eps: F.cross_entropy(logits, t, label_smoothing=eps),
+               lambda logits, t, eps: torch.nn.CrossEntropyLoss(label_smoothing=eps)(logits, t)):
+        result = check_smoothed_cross_entropy(fn)
+        assert result.status == "failed" and "F.cross_entropy" in str(result), str(result)
+
+
+def smoothed_other_classes(logits, targets, eps):
+    K = logits.shape[-1]
+    q = torch.full_like(logits, eps / (K - 1))
+    q[torch.arange(len(targets)), targets] = 1 - eps
+    return -(q * torch.log_softmax(logits, -1)).sum(-1).mean()
+
+
+def smoothed_ignored(logits, targets, eps):
+    return -torch.log_softmax(logits, -1).gather(1, targets[:, None]).mean()
+
+
+def smoothed_summed(logits, targets, eps):
+    return smoothed_mix(logits, targets, eps) * len(targets)
+
+
+def smoothed_batch_softmax(logits, targets, eps):
+    log_p = torch.log_softmax(logits, dim=0)
+    nll = -log_p[torch.arange(len(targets)), targets]
+    return ((1 - eps) * nll - eps * log_p.mean(-1)).mean()
+
+
+def smoothed_class_sum(logits, targets, eps):
+    log_p = torch.log_softmax(logits, dim=-1)
+    nll = -log_p[torch.arange(len(targets)), targets]
+    return ((1 - eps) * nll - eps * log_p.sum(-1)).mean()
+
+
+def smoothed_log_softmax_by_hand(logits, targets, eps):
+    K = logits.shape[-1]
+    q = (1 - eps) * F.one_hot(targets, K).to(logits.dtype) + eps / K
+    return -(q * torch.log(logits.softmax(-1))).sum(-1).mean()
+
+
+LOSS_WRONG = [(smoothed_other_classes, "eps-over-K-minus-1", "OTHER K-1 classes"),
+              (smoothed_ignored, "no-smoothing", "eps is ignored"),
+              (smoothed_summed, "sum-over-batch", "summed the loss over the images"),
+              (smoothed_batch_softmax, "softmax-over-batch", "softmax runs over the batch"),
+              (smoothed_class_sum, "uniform-term-summed", "sums -log p_k over the K classes"),
+              (smoothed_log_softmax_by_hand, "log-of-softmax", "torch.log(torch.softmax(...))")]
+
+
+def test_smoothed_cross_entropy_mistakes_are_named():
+    assert {name for _, name, _ in LOSS_WRONG} == {m.name for m in ch07.LOSS_MISTAKES}
+    for fn, name, phrase in LOSS_WRONG:
+        result = check_smoothed_cross_entropy(fn)
+        assert result.status == "failed" and result.mistake == name, f"{fn.__name__}: {result}"
+        assert phrase in str(result) and "(notebook 07, section 5. Training)" in str(result)
+        assert len(str(result).splitlines()) <= 12
+
+
+def test_log_of_softmax_shows_only_on_far_apart_logits():
+    result = check_smoothed_cross_entropy(smoothed_log_softmax_by_hand)
+    assert result.case.startswith("16 images, 100 classes")
+
+
+def test_smoothed_cross_entropy_stubs_errors_and_odd_answers():
+    def stub(logits, targets, eps):
+        raise NotImplementedError()
+
+    for fn in (stub, lambda *args: None, None):
+        assert check_smoothed_cross_entropy(fn).status == "not attempted"
+    assert check_smoothed_cross_entropy(lambda logits, t, eps: logits[t[0] + 100]).status == "error"
+    for odd in (lambda *a: smoothed_mix(*a).item(), lambda *a: smoothed_mix(*a)[None],
+                lambda *a: smoothed_mix(*a).float() if a[0].dtype == torch.float64 else smoothed_mix(*a),
+                lambda *a: smoothed_mix(*a) + 0.5, lambda *a: "loss"):
+        result = check_smoothed_cross_entropy(odd)
+        assert result.status == "failed" and result.mistake is None, str(result)

@@ -352,3 +352,141 @@ def check_patch_embed_macs(fn) -> Result:
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES: list = [PATCH_PARTITION, PATCH_EMBED, PATCH_EMBED_MACS]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: overlapping patches (kernel K > stride S, zero padding), as a conv stem cuts them
+# ---------------------------------------------------------------------------------------------
+
+def _overlapping_patches(images: torch.Tensor, K: int, S: int, padding: int) -> torch.Tensor:
+    """The reference: [B, C_in, H, W] -> [B, H', W', K*K*C_in], H' = (H + 2*padding - K) // S + 1 (W'
+    alike); the K x K patch of token (i, j) starts at row i*S, column j*S of the zero-padded image and is
+    flattened as (p1 p2 c). A Linear on these vectors equals Conv2d(C_in, C, K, stride=S, padding=padding)
+    with its weight flattened as 'C c p1 p2 -> C (p1 p2 c)' (tests/test_exercises_ch01.py checks it)."""
+    x = torch.nn.functional.pad(images, (padding, padding, padding, padding))
+    patches = x.unfold(2, K, S).unfold(3, K, S)  # [B, C_in, H', W', K, K]
+    return rearrange(patches, "b c h w p1 p2 -> b h w (p1 p2 c)")
+
+
+def _coded_images(B: int, C: int, H: int, W: int, dtype=torch.float32) -> torch.Tensor:
+    """[B, C, H, W] images whose every value is its flat index + 1 (channel 0 of image 0: h*W + w + 1),
+    so that 0 can only be padding."""
+    return torch.arange(1, B * C * H * W + 1, dtype=dtype).view(B, C, H, W)
+
+
+def _overlap_cases() -> list[Case]:
+    return [
+        Case("4x4 image, 1 channel, K = 3, S = 2, padding 1, batch 1", (_coded_images(1, 1, 4, 4), 3, 2, 1)),
+        Case("4x6 image (non-square), 2 channels, K = 3, S = 2, padding 1, batch 1",
+             (_coded_images(1, 2, 4, 6), 3, 2, 1)),
+        Case("6x4 image (non-square), 3 channels, K = 3, S = 1 (stride 1), padding 1, batch 2",
+             (_coded_images(2, 3, 6, 4), 3, 1, 1)),
+        Case("11x8 image (non-square), 2 channels, K = 5, S = 3, padding 0, batch 1",
+             (_coded_images(1, 2, 11, 8), 5, 3, 0)),
+        Case("8x8 image, 3 channels, K = 4, S = 4, padding 0 (non-overlapping: notebook 01's patches), batch 2, "
+             "float64", (_coded_images(2, 3, 8, 8, torch.float64), 4, 4, 0)),
+        Case("16x12 image (non-square), 3 channels, K = 7, S = 4, padding 3 (a conv stem), batch 2",
+             (_coded_images(2, 3, 16, 12), 7, 4, 3)),
+    ]
+
+
+def _patch_of_token(tokens: torch.Tensor, i: int, j: int, K: int, C: int) -> torch.Tensor:
+    """Channel 0 of the patch of token (i, j) of image 0, read as (p1 p2 c): [K, K] pixel codes."""
+    return tokens[0, i, j].detach().double().round().long().view(K, K, C)[..., 0]
+
+
+def _explain_overlap(case: Case, expected: torch.Tensor, got) -> str:
+    images, K, _, _ = case.args
+    C = images.shape[1]
+    if K > 8 or not isinstance(got, torch.Tensor) or got.dim() != 4 or got.shape[-1] != expected.shape[-1]:
+        return ""
+    for i in range(min(got.shape[1], expected.shape[1])):
+        for j in range(min(got.shape[2], expected.shape[2])):
+            exp, g = _patch_of_token(expected, i, j, K, C), _patch_of_token(got, i, j, K, C)
+            if not torch.equal(exp, g):
+                return grid_side_by_side(exp, g, f"  patch of token ({i}, {j}), channel 0 of image 0, read as "
+                                         "(p1 p2 c): pixel codes h*W + w + 1, 0 = padding:")
+    return ""
+
+
+def _overlap_by(images, K, S, padding, order="b h w (p1 p2 c)", pad=None):
+    """A wrong variant of the reference: another flattening order, or another padding."""
+    x = torch.nn.functional.pad(images, pad if pad is not None else (padding,) * 4)
+    return rearrange(x.unfold(2, K, S).unfold(3, K, S), "b c h w p1 p2 -> " + order)
+
+
+def _last_row_dropped(images, K, S, padding):
+    out = _overlapping_patches(images, K, S, padding)
+    return out[:, :-1, :-1]  # range((H + 2p - K) // S): one patch row and column short
+
+
+OVERLAP_MISTAKES = (
+    Mistake(
+        "flattened-c-p1-p2",
+        lambda images, K, S, p: _overlap_by(images, K, S, p, "b h w (c p1 p2)"),
+        "your tokens hold the right pixels, but each patch is flattened as (c p1 p2), channel by channel: "
+        "the order F.unfold gives ([B, C_in*K*K, L]). The task asks (p1 p2 c), as in notebook 01, so that "
+        "a Linear with the conv weight flattened as 'C c p1 p2 -> C (p1 p2 c)' gives the convolution: "
+        "view F.unfold's output as [B, C_in, K*K, L] and move C_in last " + _ref(ORDER) + ".",
+    ),
+    Mistake(
+        "patch-transposed",
+        lambda images, K, S, p: _overlap_by(images, K, S, p, "b h w (p2 p1 c)"),
+        "your patches are read column by column, (p2 p1 c): each patch is transposed. Read it row by row, "
+        "(p1 p2 c), p1 the row inside the patch and p2 the column " + _ref(PARTITION) + ".",
+    ),
+    Mistake(
+        "no-padding",
+        lambda images, K, S, p: _overlap_by(images, K, S, p, pad=(0, 0, 0, 0)),
+        "you did not pad: without the `padding` zeros around the image the first patch starts at pixel "
+        "(0, 0) instead of (-padding, -padding) and the grid is too small. Pad all four sides with "
+        "F.pad(images, (p, p, p, p)) first; then H' = (H + 2p - K) // S + 1 " + _ref(LINEAR) + ".",
+    ),
+    Mistake(
+        "width-only-padding",
+        lambda images, K, S, p: _overlap_by(images, K, S, p, pad=(p, p)),
+        "you padded the columns only: F.pad(images, (p, p)) pads the last axis (W) and leaves H alone. "
+        "Give F.pad a pair per axis, last axis first: F.pad(images, (p, p, p, p)) " + _ref(LINEAR) + ".",
+    ),
+    Mistake(
+        "stride-K",
+        lambda images, K, S, p: _overlap_by(images, K, K, p),
+        "your patches do not overlap: they start every K pixels (stride K, as in notebook 01), not every "
+        "S pixels. Token (i, j) starts at row i*S, column j*S of the padded image, so neighbouring "
+        "patches share K - S rows or columns " + _ref(LINEAR) + ".",
+    ),
+    Mistake(
+        "last-patch-dropped",
+        _last_row_dropped,
+        "your grid lacks its last patch row and column: the number of patches along an axis is "
+        "(H + 2p - K) // S + 1 (the first patch at 0, the last at S*((H + 2p - K) // S)); without the + 1 "
+        "the last one is lost " + _ref(LINEAR) + ".",
+    ),
+)
+
+OVERLAPPING_PATCHES = Exercise(
+    name="overlapping_patches",
+    notebook=NOTEBOOK,
+    section=PARTITION,
+    reference=_overlapping_patches,
+    cases=_overlap_cases,
+    mistakes=OVERLAP_MISTAKES,
+    explain=_explain_overlap,
+    summary="transfer: cut overlapping K x K patches with stride S and zero padding, flattened (p1 p2 c)",
+)
+
+
+def check_overlapping_patches(fn) -> Result:
+    """Check a learner's ``overlapping_patches(images, K, S, padding)``: [B, C_in, H, W] ->
+    [B, H', W', K*K*C_in] with H' = (H + 2*padding - K) // S + 1 (W' alike), the patch of token (i, j)
+    the K x K block at row i*S, column j*S of the zero-padded image, flattened (p1 p2 c).
+
+    Cases: 4x4 to 16x12 images, 1 to 3 channels, K = 3, 4, 5, 7 with S = 1 to 4, padding 0 to 3, one
+    non-overlapping case (K = S), float32 and float64. Recognised mistakes: the order (c p1 p2) of
+    F.unfold, transposed patches, no padding, the columns padded only, stride K, the last patch row and
+    column dropped.
+    """
+    return OVERLAPPING_PATCHES.check(fn)
+
+
+__all__ += ["check_overlapping_patches"]
+EXERCISES.append(OVERLAPPING_PATCHES)

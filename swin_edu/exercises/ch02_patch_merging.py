@@ -295,3 +295,142 @@ def check_merging_params(fn) -> Result:
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES: list = [MERGE_PATCHES, STAGE_SHAPES, MERGING_PARAMS]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: merging a 3-D token grid (video), 1x2x2 as in Video Swin or 2x2x2
+# ---------------------------------------------------------------------------------------------
+
+def _merge_3d(x: torch.Tensor, t: int) -> torch.Tensor:
+    """The reference: [B, D, H, W, C] -> [B, D/t, H/2, W/2, 4tC]; piece k = 4*dt + 2*dw + dh holds
+    x[:, dt::t, dh::2, dw::2]: notebook 02's four pieces x0..x3 of the first frame of each group of t,
+    then those of the next frame. With t = 1 this is Video Swin's PatchMerging."""
+    return rearrange(x, "b (d pt) (h ph) (w pw) c -> b d h w (pt pw ph c)", pt=t, ph=2, pw=2)
+
+
+def _video(B: int, D: int, H: int, W: int, C: int, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
+    """[B, D, H, W, C] whose channel 0 is each token's position b*D*H*W + d*H*W + h*W + w."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, D, H, W, C, generator=g, dtype=dtype)
+    x[..., 0] = torch.arange(B * D * H * W, dtype=dtype).view(B, D, H, W)
+    return x
+
+
+def _merge_3d_cases() -> list[Case]:
+    return [
+        Case("2x2x2 video (D x H x W), C = 1, t = 2 (2x2x2 merging), batch 1", (_video(1, 2, 2, 2, 1), 2)),
+        Case("1x2x4 video, C = 2, t = 1 (Video Swin's 1x2x2 merging), batch 1", (_video(1, 1, 2, 4, 2, seed=1), 1)),
+        Case("2x4x4 video, C = 2, t = 2, batch 2", (_video(2, 2, 4, 4, 2, seed=2), 2)),
+        Case("3x4x6 video (odd D, non-square frames), C = 3, t = 1, batch 2", (_video(2, 3, 4, 6, 3, seed=3), 1)),
+        Case("4x6x4 video (non-square frames), C = 2, t = 2, batch 1, float64",
+             (_video(1, 4, 6, 4, 2, torch.float64, seed=4), 2)),
+        Case("4x8x6 video, C = 3, t = 2, batch 2", (_video(2, 4, 8, 6, 3, seed=5), 2)),
+    ]
+
+
+def _pieces_of_first_token(merged: torch.Tensor, D: int, H: int, W: int, C: int) -> list[str]:
+    """Where the pieces of merged token (0, 0, 0) of image 0 come from, as '(d,h,w)' of the source
+    token whose position code their first channel holds ('?' when it holds none)."""
+    vector = merged[0, 0, 0, 0].detach().double()
+    out = []
+    for k in range(vector.numel() // C):
+        v = vector[k * C].item()
+        if v == round(v) and 0 <= v < D * H * W:
+            v = int(v)
+            out.append(f"({v // (H * W)},{v // W % H},{v % W})")
+        else:
+            out.append("?")
+    return out
+
+
+def _explain_merge_3d(case: Case, expected: torch.Tensor, got) -> str:
+    x, _ = case.args
+    _, D, H, W, C = x.shape
+    if not isinstance(got, torch.Tensor) or got.dim() != 5 or got.shape[-1] % C or min(got.shape[:4]) == 0:
+        return ""
+    exp, g = _pieces_of_first_token(expected, D, H, W, C), _pieces_of_first_token(got, D, H, W, C)
+    if exp == g:
+        return ""
+    return ("  the pieces of merged token (0, 0, 0) of image 0, as the (d,h,w) of the token each one is:\n"
+            f"  expected: {' '.join(exp)}\n  got:      {' '.join(g)}")
+
+
+def _two_d_pieces(x):
+    """Notebook 02's four pieces of every frame, [B, D, H/2, W/2, 4C]."""
+    return torch.cat([x[:, :, 0::2, 0::2], x[:, :, 1::2, 0::2], x[:, :, 0::2, 1::2], x[:, :, 1::2, 1::2]], dim=-1)
+
+
+MERGE_3D_MISTAKES = (
+    Mistake(
+        "row-major-pieces",
+        lambda x, t: rearrange(x, "b (d pt) (h ph) (w pw) c -> b d h w (pt ph pw c)", pt=t, ph=2, pw=2),
+        "inside each frame your pieces are in reading order, [0::2, 0::2], [0::2, 1::2], [1::2, 0::2], "
+        "[1::2, 1::2] (einops (ph pw c)); Swin's order, which Video Swin keeps, is x0, x1, x2, x3 = "
+        "[0::2, 0::2], [1::2, 0::2], [0::2, 1::2], [1::2, 1::2]: the row offset changes first (einops "
+        "(pw ph c)) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "time-fastest",
+        lambda x, t: rearrange(x, "b (d pt) (h ph) (w pw) c -> b d h w (pw ph pt c)", pt=t, ph=2, pw=2),
+        "your merged tokens hold the right 2x2x2 tokens, but the frame offset changes fastest: the two "
+        "frames of x0 come first, then the two of x1. The task asks the four pieces of the first frame "
+        "(x0..x3, in notebook 02's order), then the four of the second frame: piece k = 4*dt + 2*dw + dh, "
+        "einops (pt pw ph c) " + _ref(ORDER) + ".",
+    ),
+    Mistake(
+        "interleaved",
+        lambda x, t: rearrange(x, "b (d pt) (h ph) (w pw) c -> b d h w (c pt pw ph)", pt=t, ph=2, pw=2),
+        "your merged tokens hold the right tokens, but their channels are interleaved: channel 0 of every "
+        "piece first, then channel 1, and so on (stacking the pieces on a new last axis and flattening, or "
+        "einops (c ...)). Concatenate whole pieces along the channels, torch.cat(pieces, dim=-1), so that "
+        "channels 0..C-1 are the first piece " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "time-not-merged",
+        lambda x, t: _two_d_pieces(x),
+        "you merged each frame on its own (1x2x2) although t = 2: the frames must be merged in pairs too, "
+        "D -> D/2, so that each merged token holds 2x2x2 = 8 tokens and 8C channels. Split D into "
+        "(D/t, t) as you split H and W into (H/2, 2) and (W/2, 2) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "odd-frames-dropped",
+        lambda x, t: _two_d_pieces(x[:, 0::2] if t > 1 else x),
+        "you kept only every second frame, x[:, 0::2], and merged it 1x2x2: half of the tokens are lost. "
+        "Merging loses nothing, it moves tokens into channels: take the pieces of frame offset 0 AND of "
+        "frame offset 1 (x[:, 0::2, ...] and x[:, 1::2, ...]) and concatenate all eight "
+        + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "2-D-slices-on-D-and-H",
+        lambda x, t: torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1),
+        "your slices act on D and H: on a [B, D, H, W, C] tensor notebook 02's x[:, 0::2, 0::2] steps "
+        "through frames and rows, not rows and columns. The 2-D pieces are x[:, :, 0::2, 0::2], ... "
+        "(dimensions 2 and 3), and the frames are dimension 1 " + _ref(SUBGRIDS) + ".",
+    ),
+)
+
+MERGE_PATCHES_3D = Exercise(
+    name="merge_patches_3d",
+    notebook=NOTEBOOK,
+    section=SUBGRIDS,
+    reference=_merge_3d,
+    cases=_merge_3d_cases,
+    mistakes=MERGE_3D_MISTAKES,
+    explain=_explain_merge_3d,
+    summary="transfer: merge a video's tokens t x 2 x 2: [B, D, H, W, C] -> [B, D/t, H/2, W/2, 4tC]",
+)
+
+
+def check_merge_patches_3d(fn) -> Result:
+    """Check a learner's ``merge_patches_3d(x, t)``: [B, D, H, W, C] -> [B, D/t, H/2, W/2, 4tC], piece
+    k = 4*dt + 2*dw + dh of the channels holding x[:, dt::t, dh::2, dw::2] (t = 1: Video Swin's 1x2x2
+    merging; t = 2: 2x2x2).
+
+    Cases: 2x2x2 to 4x8x6 videos, t = 1 and 2, C = 1 to 3, batch 1 and 2, float32 and float64.
+    Recognised mistakes: the pieces in reading order, the frame offset fastest, interleaved channels,
+    frames not merged (t ignored), every second frame dropped, notebook 02's slices applied to D and H.
+    """
+    return MERGE_PATCHES_3D.check(fn)
+
+
+__all__ += ["check_merge_patches_3d"]
+EXERCISES.append(MERGE_PATCHES_3D)

@@ -292,3 +292,124 @@ def check_msa_twice_wmsa_tokens(fn) -> Result:
 
 
 EXERCISES = [WINDOW_PARTITION, WINDOW_REVERSE, WMSA_MACS, MSA_TWICE_WMSA_TOKENS]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: rectangular windows Mh x Mw (no tutorial cell cuts them)
+# ---------------------------------------------------------------------------------------------
+
+def _partition_rect(x: torch.Tensor, Mh: int, Mw: int) -> torch.Tensor:
+    """The reference: [B, H, W, C] -> [B*nW, Mh, Mw, C], windows image by image, then row-major
+    over the (H/Mh) x (W/Mw) window grid; Mh divides H, Mw divides W."""
+    return rearrange(x, "b (nh mh) (nw mw) c -> (b nh nw) mh mw c", mh=Mh, mw=Mw)
+
+
+def _rect_cases() -> list[Case]:
+    return [
+        Case("2x4 map, 1x2 windows (Mh = 1, Mw = 2), batch 1", (position_map(1, 2, 4, 2), 1, 2)),
+        Case("4x6 map, 2x3 windows, batch 1", (position_map(1, 4, 6, 2, seed=1), 2, 3)),
+        Case("6x4 map, 3x2 windows (taller than wide), batch 2", (position_map(2, 6, 4, 3, seed=2), 3, 2)),
+        Case("8x8 map, 4x4 windows (square, as in notebook 03), batch 2", (position_map(2, 8, 8, 2, seed=3), 4, 4)),
+        Case("8x12 map, 2x4 windows, batch 3, float64",
+             (position_map(3, 8, 12, 2, torch.float64, seed=4), 2, 4)),
+        Case("12x14 map, 4x7 windows, batch 2", (position_map(2, 12, 14, 3, seed=5), 4, 7)),
+        Case("4x8 map, one 4x8 window, batch 2", (position_map(2, 4, 8, 2, seed=6), 4, 8)),
+    ]
+
+
+def _rect_window_ids(windows: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """[H, W] map: the window in which each token of image 0 appears (-1: nowhere)."""
+    ids = torch.full((H * W,), -1, dtype=torch.int64)
+    flat = windows[..., 0].reshape(windows.shape[0], -1).double()
+    positions = flat.round().long()
+    for k, row in enumerate(positions):
+        inside = (row >= 0) & (row < H * W) & (flat[k] == positions[k])
+        ids[row[inside]] = k
+    return ids.view(H, W)
+
+
+def _explain_rect(case: Case, expected: torch.Tensor, got) -> str:
+    x, _, _ = case.args
+    H, W = x.shape[1], x.shape[2]
+    if H > 16 or W > 16 or not isinstance(got, torch.Tensor) or got.dim() != 4 or got.shape[-1] != x.shape[-1]:
+        return ""
+    return grid_side_by_side(_rect_window_ids(expected, H, W), _rect_window_ids(got, H, W),
+                             "  window index of every token of image 0:")
+
+
+_RECT = f"(notebook 03, section {SECTION})"
+
+RECT_MISTAKES = (
+    Mistake(
+        "Mh-Mw-swapped",
+        lambda x, Mh, Mw: rearrange(x, "b (nh mh) (nw mw) c -> (b nh nw) mh mw c", mh=Mw, mw=Mh),
+        "your windows are Mw rows high and Mh columns wide: Mh and Mw are swapped. Mh counts rows (it "
+        "splits H), Mw counts columns (it splits W): split H into (H/Mh, Mh) and W into (W/Mw, Mw) " + _RECT + ".",
+    ),
+    Mistake(
+        "Mh-Mw-swapped-reshaped",
+        lambda x, Mh, Mw: rearrange(x, "b (nh mh) (nw mw) c -> (b nh nw) mh mw c", mh=Mw, mw=Mh).reshape(
+            -1, Mh, Mw, x.shape[-1]),
+        "you cut windows of Mw rows and Mh columns (Mh and Mw swapped) and then reshaped them to "
+        "[Mh, Mw]: the shape is right, the tokens are not. Mh splits H, Mw splits W: "
+        "x.view(B, H // Mh, Mh, W // Mw, Mw, C) " + _RECT + ".",
+    ),
+    Mistake(
+        "square-windows",
+        lambda x, Mh, Mw: rearrange(x, "b (nh mh) (nw mw) c -> (b nh nw) mh mw c", mh=Mh, mw=Mh),
+        "your windows are Mh x Mh squares: Mh is used for both sides. Split W by Mw, so that every "
+        "window is Mh x Mw " + _RECT + ".",
+    ),
+    Mistake(
+        "column-major",
+        lambda x, Mh, Mw: rearrange(x, "b (nh mh) (nw mw) c -> (b nw nh) mh mw c", mh=Mh, mw=Mw),
+        "your windows come out column-major: window 1 should be the window to the right of window 0 "
+        "(the next one along the row of windows), yours is the one below it. Order the window grid "
+        "row by row, (b nh nw), as for square windows " + _RECT + ".",
+    ),
+    Mistake(
+        "batch-last",
+        lambda x, Mh, Mw: rearrange(x, "b (nh mh) (nw mw) c -> (nh nw b) mh mw c", mh=Mh, mw=Mw),
+        "your windows are grouped by position, not by image: window k of every image comes before window "
+        "k+1. Put the batch axis first, (b nh nw), so that the windows of image b are b*nW .. b*nW + nW-1 "
+        + _RECT + ".",
+    ),
+    Mistake(
+        "reshape-without-permute",
+        lambda x, Mh, Mw: x.reshape(-1, Mh, Mw, x.shape[-1]),
+        "you reshaped without moving the axes: each of your windows holds Mh*Mw consecutive tokens of "
+        "the map read row by row, not an Mh x Mw block. Split H into (H/Mh, Mh) and W into (W/Mw, Mw), "
+        "bring the two window indices together (permute), then merge " + _RECT + ".",
+    ),
+    Mistake(
+        "transposed-window",
+        lambda x, Mh, Mw: rearrange(x, "b (nh mh) (nw mw) c -> (b nh nw) mw mh c", mh=Mh, mw=Mw),
+        "your windows hold the right tokens, but each window is transposed: [Mw, Mh] instead of "
+        "[Mh, Mw], its rows are the map's columns. Keep the order (mh mw) inside a window " + _RECT + ".",
+    ),
+)
+
+WINDOW_PARTITION_RECT = Exercise(
+    name="window_partition_rect",
+    notebook="03_window_attention",
+    section=SECTION,
+    reference=_partition_rect,
+    cases=_rect_cases,
+    mistakes=RECT_MISTAKES,
+    explain=_explain_rect,
+    summary="transfer: cut a map into rectangular Mh x Mw windows, [B, H, W, C] -> [B*nW, Mh, Mw, C]",
+)
+
+
+def check_window_partition_rect(fn) -> Result:
+    """Check a learner's ``window_partition_rect(x, Mh, Mw)``: [B, H, W, C] -> [B*nW, Mh, Mw, C],
+    windows of Mh rows and Mw columns, image by image, then row-major over the window grid.
+
+    Cases: 1x2, 2x3, 3x2, 4x4 (square), 2x4 (float64), 4x7 windows and a single 4x8 window, batch 1 to 3.
+    Recognised mistakes: Mh and Mw swapped (with or without a reshape back to [Mh, Mw]), Mh x Mh squares,
+    column-major windows, windows grouped by position, a reshape without permute, transposed windows.
+    """
+    return WINDOW_PARTITION_RECT.check(fn)
+
+
+__all__ += ["check_window_partition_rect"]
+EXERCISES.append(WINDOW_PARTITION_RECT)

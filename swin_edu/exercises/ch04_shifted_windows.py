@@ -387,3 +387,168 @@ def check_masked_pairs_top_right(fn) -> Result:
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES = [REGION_MAP, SHIFTED_WINDOW_MASK, MASKED_PAIRS_TOP_RIGHT]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: timm's per-axis rule, and the mask of rectangular windows with per-axis shifts
+# ---------------------------------------------------------------------------------------------
+
+PITFALL = "Pitfall: no shift when a side is no larger than a window"  # in Going deeper
+WHERE_PITFALL = f"(notebook 04, section {PITFALL}, in Going deeper)"
+
+
+def _per_axis_rule(H: int, W: int, M: int, s: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """timm's rule, axis by axis: window min(side, M); shift 0 along an axis no longer than M."""
+    return (min(H, M), min(W, M)), (0 if H <= M else s, 0 if W <= M else s)
+
+
+def _bands_rolled(L: int, M: int, s: int) -> torch.Tensor:
+    """[L] int64: band 0, 1, 2 of every row (column) of the rolled map, cut at L-M and L-s; one band if s == 0."""
+    r = torch.arange(L)
+    return torch.zeros(L, dtype=torch.int64) if s == 0 else (r >= L - M).long() + (r >= L - s).long()
+
+
+def _rect_mask(H: int, W: int, window, shift, cuts_from_rows: bool = False, tokens: str = "(mh mw)") -> torch.Tensor:
+    """[nW, Mh*Mw, Mh*Mw] float32 mask of Mh x Mw windows on the map rolled by (-sh, -sw); with
+    ``cuts_from_rows`` the columns are (wrongly) cut with the rows' window and shift."""
+    (Mh, Mw), (sh, sw) = window, shift
+    cols = _bands_rolled(W, Mh, sh) if cuts_from_rows else _bands_rolled(W, Mw, sw)
+    labels = 3 * _bands_rolled(H, Mh, sh)[:, None] + cols[None, :]
+    windows = rearrange(labels, f"(nh mh) (nw mw) -> (nh nw) {tokens}", mh=Mh, mw=Mw)
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, MASK_VALUE)
+
+
+def _per_axis_shift_mask(H: int, W: int, M: int, s: int) -> torch.Tensor:
+    """The reference: timm's SwinTransformerBlock(..., input_resolution=(H, W), window_size=M,
+    shift_size=s).attn_mask, and zeros when neither axis shifts (timm then has no mask)."""
+    return _rect_mask(H, W, *_per_axis_rule(H, W, M, s))
+
+
+def _per_axis_cases() -> list[Case]:
+    return [
+        Case("2x4 map, M = 2, s = 1 (H = M: windows 2x2, only the columns shift)", (2, 4, 2, 1)),
+        Case("3x3 map, M = 4, s = 2 (one 3x3 window, no shift: all zeros)", (3, 3, 4, 2)),
+        Case("4x4 map, M = 2, s = 1 (both axes shift: notebook 04's mask)", (4, 4, 2, 1)),
+        Case("3x8 map, M = 4, s = 2 (H < M: windows 3x4, only the columns shift)", (3, 8, 4, 2)),
+        Case("8x3 map, M = 4, s = 1 (W < M: windows 4x3, only the rows shift)", (8, 3, 4, 1)),
+        Case("8x12 map, M = 4, s = 2 (both axes shift)", (8, 12, 4, 2)),
+        Case("4x14 map, M = 7, s = 3 (windows 4x7, only the columns shift)", (4, 14, 7, 3)),
+        Case("7x14 map, M = 7, s = 3 (the pitfall's map: timm shifts the columns)", (7, 14, 7, 3)),
+        Case("14x21 map, M = 7, s = 3 (both axes shift)", (14, 21, 7, 3)),
+    ]
+
+
+def _official_rule_mask(H, W, M, s):
+    if min(H, W) <= M:  # the official code: one square window of min(H, W), no shift, for both axes
+        m = min(H, W)
+        return _rect_mask(H, W, (m, m), (0, 0))
+    return _rect_mask(H, W, (M, M), (s, s))
+
+
+def _shift_kept(H, W, M, s):
+    window, _ = _per_axis_rule(H, W, M, s)
+    return _rect_mask(H, W, window, (s, s))
+
+
+def _shifts_swapped(H, W, M, s):
+    window, (sh, sw) = _per_axis_rule(H, W, M, s)
+    return _rect_mask(H, W, window, (sw, sh))
+
+
+def _needs_both_shifts(H, W, M, s):
+    window, (sh, sw) = _per_axis_rule(H, W, M, s)
+    if sh > 0 and sw > 0:
+        return _rect_mask(H, W, window, (sh, sw))  # right here
+    nW, N = (H // window[0]) * (W // window[1]), window[0] * window[1]
+    return torch.zeros(nW, N, N)
+
+
+PER_AXIS_MISTAKES = (
+    Mistake(
+        "official-rule",
+        _official_rule_mask,
+        "you applied the official rule (notebook 04's pitfall): when min(H, W) <= M one square window of "
+        "min(H, W) and no shift on both axes. timm decides axis by axis: the window is min(H, M) rows and "
+        "min(W, M) columns, and only an axis no longer than M loses its shift; the other keeps s "
+        + WHERE_PITFALL + ".",
+    ),
+    Mistake(
+        "shift-kept",
+        _shift_kept,
+        "your windows are right, but you kept the shift on an axis no longer than M: there one window spans "
+        "the whole axis, so rolling it only reorders that window, and the mask then hides tokens of the same "
+        "window from each other although they are neighbours. Set the shift to 0 along such an axis "
+        "(shift = 0 if side <= M else s, per axis) " + WHERE_PITFALL + ".",
+    ),
+    Mistake(
+        "shifts-swapped",
+        _shifts_swapped,
+        "your shifts are on the wrong axes: the rows shift when H > M, the columns when W > M. (sh, sw) "
+        "= (0 if H <= M else s, 0 if W <= M else s); the rows are cut at H-Mh and H-sh, the columns at W-Mw "
+        "and W-sw " + WHERE_PITFALL + ".",
+    ),
+    Mistake(
+        "mask-needs-both-shifts",
+        _needs_both_shifts,
+        "you return no mask (all zeros) when only one axis shifts: as soon as one shift is > 0 the rolled "
+        "map holds wrapped-around tokens along that axis, and they must be masked. Only when both shifts are "
+        f"0 is the mask all zeros; otherwise label the regions with the per-axis cuts (notebook 04, section {MASK}).",
+    ),
+    Mistake(
+        "same-cuts-both-axes",
+        lambda H, W, M, s: _rect_mask(H, W, *_per_axis_rule(H, W, M, s), cuts_from_rows=True),
+        "you cut the columns with the rows' slices: notebook 04's loop uses one `cuts` tuple for both axes, "
+        "which is right only when the window and the shift are the same on both. Here the columns need "
+        "their own slices, slice(0, -Mw), slice(-Mw, -sw), slice(-sw, None) "
+        f"(notebook 04, section {MASK}).",
+    ),
+    Mistake(
+        "tokens-column-major",
+        lambda H, W, M, s: _rect_mask(H, W, *_per_axis_rule(H, W, M, s), tokens="(mw mh)"),
+        "your windows are in the right order, but the tokens inside each window are numbered column by "
+        "column: token 1 must be the right neighbour of token 0 in its window, not the one below it. "
+        f"Flatten each Mh x Mw window of labels row by row, (mh mw) (notebook 04, section {MASK}).",
+    ),
+)
+
+
+def _explain_per_axis(case: Case, expected: torch.Tensor, got) -> str:
+    H, W, M, s = case.args
+    (Mh, Mw), _ = _per_axis_rule(H, W, M, s)
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or H // Mh > 16 or W // Mw > 16:
+        return ""
+    return grid_side_by_side(_masked_counts_rect(expected, H, W, Mh, Mw), _masked_counts_rect(got, H, W, Mh, Mw),
+                             f"  masked pairs in each {Mh}x{Mw} window, on the window grid:")
+
+
+def _masked_counts_rect(mask: torch.Tensor, H: int, W: int, Mh: int, Mw: int) -> torch.Tensor:
+    hidden = mask if mask.dtype == torch.bool else mask != 0
+    return hidden.sum((1, 2)).view(H // Mh, W // Mw)
+
+
+PER_AXIS_SHIFT_MASK = Exercise(
+    name="per_axis_shift_mask",
+    notebook=NOTEBOOK,
+    section=PITFALL,
+    reference=_per_axis_shift_mask,
+    cases=_per_axis_cases,
+    mistakes=PER_AXIS_MISTAKES,
+    explain=_explain_per_axis,
+    summary="transfer: timm's per-axis window and shift, and the mask of its Mh x Mw windows",
+)
+
+
+def check_per_axis_shift_mask(fn) -> Result:
+    """Check a learner's ``per_axis_shift_mask(H, W, M, s)`` -> [nW, Mh*Mw, Mh*Mw] float32 of 0 / -100:
+    timm's rule (window (min(H, M), min(W, M)); shift 0 along an axis no longer than M, s along the
+    other) and the SW-MSA mask of those windows; all zeros when neither axis shifts.
+
+    Cases: 2x4 to 14x21 maps, M = 2, 4, 7, with both, one or no axis shifted, windows 2x2, 3x3, 3x4,
+    4x3, 4x7, 7x7. Recognised mistakes: the official rule (square window, no shift at all), the shift kept
+    on a short axis, the shifts on the wrong axes, no mask unless both axes shift, the columns cut with the
+    rows' slices, tokens column-major inside each window.
+    """
+    return PER_AXIS_SHIFT_MASK.check(fn)
+
+
+__all__ += ["check_per_axis_shift_mask"]
+EXERCISES.append(PER_AXIS_SHIFT_MASK)

@@ -269,3 +269,136 @@ def check_bias_parameters_swin_t(fn) -> Result:
 
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES = [RELATIVE_POSITION_INDEX, RELATIVE_POSITION_BIAS, BIAS_PARAMETERS_SWIN_T]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: the index of a 3-D window Md x Mh x Mw (Video Swin); Md = 1 is a rectangle
+# ---------------------------------------------------------------------------------------------
+
+def _offsets_3d(Md: int, Mh: int, Mw: int, tokens: str = "dhw") -> tuple[torch.Tensor, ...]:
+    """(dd, dh, dw), each [N, N] int64: query minus key, tokens numbered row-major (d slowest, w
+    fastest); ``tokens="whd"`` numbers them w slowest instead (a mistake)."""
+    grids = torch.meshgrid(torch.arange(Md), torch.arange(Mh), torch.arange(Mw), indexing="ij")
+    if tokens == "whd":
+        grids = tuple(g.permute(2, 1, 0) for g in grids)
+    d, h, w = (g.flatten() for g in grids)
+    return d[:, None] - d[None, :], h[:, None] - h[None, :], w[:, None] - w[None, :]
+
+
+def _index_3d(Md: int, Mh: int, Mw: int) -> torch.Tensor:
+    """The reference: [N, N] int64, N = Md*Mh*Mw, entry
+    (dd + Md-1)(2Mh-1)(2Mw-1) + (dh + Mh-1)(2Mw-1) + (dw + Mw-1), as Video Swin's
+    WindowAttention3D builds it (Md = 1: timm's get_relative_position_index(Mh, Mw));
+    the table has (2Md-1)(2Mh-1)(2Mw-1) rows."""
+    dd, dh, dw = _offsets_3d(Md, Mh, Mw)
+    return (dd + Md - 1) * (2 * Mh - 1) * (2 * Mw - 1) + (dh + Mh - 1) * (2 * Mw - 1) + (dw + Mw - 1)
+
+
+def _index_3d_cases() -> list[Case]:
+    return [
+        Case("1x2x3 window (Md x Mh x Mw; Md = 1: a 2x3 rectangle)", (1, 2, 3)),
+        Case("1x3x2 window (a 3x2 rectangle)", (1, 3, 2)),
+        Case("2x2x2 window", (2, 2, 2)),
+        Case("2x2x3 window", (2, 2, 3)),
+        Case("2x3x4 window", (2, 3, 4)),
+        Case("1x7x7 window (notebook 05's M = 7)", (1, 7, 7)),
+        Case("3x4x5 window", (3, 4, 5)),
+        Case("8x7x7 window (Video Swin-T)", (8, 7, 7)),
+    ]
+
+
+def _index_3d_with(mult_d, mult_h, Md, Mh, Mw, shift=True, tokens="dhw"):
+    dd, dh, dw = _offsets_3d(Md, Mh, Mw, tokens)
+    if shift:
+        dd, dh, dw = dd + Md - 1, dh + Mh - 1, dw + Mw - 1
+    return dd * mult_d + dh * mult_h + dw
+
+
+INDEX_3D_MISTAKES = (
+    Mistake(
+        "row-multiplier-2Mh-1",
+        lambda Md, Mh, Mw: _index_3d_with((2 * Mh - 1) * (2 * Mw - 1), 2 * Mh - 1, Md, Mh, Mw),
+        "you multiplied the shifted dh by 2Mh-1: the multiplier of an offset is the number of values of "
+        "the offsets after it, and dw takes 2Mw-1 values. With 2Mh-1, as soon as Mh != Mw, two offsets share "
+        "a table entry (Mh < Mw) or the index runs past the table's end (Mh > Mw). Use (dh + Mh-1)(2Mw-1) + (dw + Mw-1) "
+        f"(notebook 05, section More pitfalls, under Going deeper: rectangular windows).",
+    ),
+    Mistake(
+        "time-multiplier-too-small",
+        lambda Md, Mh, Mw: _index_3d_with(2 * Mh - 1, 2 * Mw - 1, Md, Mh, Mw),
+        "you multiplied the shifted dd by 2Mh-1 only: after dd come all the (dh, dw) pairs, "
+        "(2Mh-1)(2Mw-1) of them, so that is the multiplier of dd; with 2Mh-1 offsets of different frames "
+        f"share a table entry {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "no-shift",
+        lambda Md, Mh, Mw: _index_3d_with((2 * Mh - 1) * (2 * Mw - 1), 2 * Mw - 1, Md, Mh, Mw, shift=False),
+        "your index is missing the shifts by Md-1, Mh-1, Mw-1: the offsets are negative for half of the "
+        "pairs, and table[negative] silently reads entries from the END of the table. Add M-1 of its own "
+        f"axis to each offset before flattening {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "key-minus-query",
+        lambda Md, Mh, Mw: _index_3d(Md, Mh, Mw).T,
+        "you took key minus query: the offset of the pair (i, j) is the QUERY's position minus the KEY's "
+        f"on every axis; yours is the transpose {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "axes-reversed",
+        lambda Md, Mh, Mw: (_offsets_3d(Md, Mh, Mw)[2] + Mw - 1) * (2 * Mh - 1) * (2 * Md - 1)
+        + (_offsets_3d(Md, Mh, Mw)[1] + Mh - 1) * (2 * Md - 1) + (_offsets_3d(Md, Mh, Mw)[0] + Md - 1),
+        "your index is a valid one, but with dw slowest and dd fastest: the table's rows must be ordered "
+        "as a checkpoint stores them, dd slowest, then dh, then dw, "
+        "(dd + Md-1)(2Mh-1)(2Mw-1) + (dh + Mh-1)(2Mw-1) + (dw + Mw-1), as notebook 05's (dy, dx) "
+        f"{WHERE_INDEX}.",
+    ),
+    Mistake(
+        "multiplier-M",
+        lambda Md, Mh, Mw: _index_3d_with(Mh * Mw, Mw, Md, Mh, Mw),
+        "you multiplied by the window sides (Mh*Mw for dd, Mw for dh) instead of the number of offset "
+        "values (2Mh-1)(2Mw-1) and 2Mw-1: different offsets then share a table entry "
+        f"{WHERE_INDEX}.",
+    ),
+    Mistake(
+        "tokens-w-slowest",
+        lambda Md, Mh, Mw: _index_3d_with((2 * Mh - 1) * (2 * Mw - 1), 2 * Mw - 1, Md, Mh, Mw, tokens="whd"),
+        "your offsets are right, but you numbered the tokens with w slowest (token 1 is the next frame, "
+        "not the right neighbour): the window's tokens are numbered row-major, d slowest, then h, then w, "
+        "as window partition flattens them; torch.meshgrid(..., indexing=\"ij\") over (d, h, w) gives "
+        f"that order {WHERE_INDEX}.",
+    ),
+)
+
+
+def _explain_index_3d(case: Case, expected: torch.Tensor, got) -> str:
+    if expected.shape[0] > 8 or not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return ""
+    shown = got.round().long() if got.dtype.is_floating_point else got.long()
+    return grid_side_by_side(expected, shown, "  index[i, j] (query i = row, key j = column):")
+
+
+RELATIVE_POSITION_INDEX_3D = Exercise(
+    name="relative_position_index_3d",
+    notebook=NOTEBOOK,
+    section=INDEX,
+    reference=_index_3d,
+    cases=_index_3d_cases,
+    mistakes=INDEX_3D_MISTAKES,
+    explain=_explain_index_3d,
+    summary="transfer: the [N, N] int64 index of an Md x Mh x Mw window (Video Swin; Md = 1 a rectangle)",
+)
+
+
+def check_relative_position_index_3d(fn) -> Result:
+    """Check a learner's ``relative_position_index_3d(Md, Mh, Mw)`` -> [N, N] int64, N = Md*Mh*Mw,
+    tokens numbered row-major (d, h, w), entry (dd + Md-1)(2Mh-1)(2Mw-1) + (dh + Mh-1)(2Mw-1) + (dw + Mw-1)
+    with offsets query minus key.
+
+    Cases: 1x2x3 and 1x3x2 (rectangles), 2x2x2, 2x2x3, 2x3x4, 1x7x7, 3x4x5 and Video Swin-T's 8x7x7.
+    Recognised mistakes: dh multiplied by 2Mh-1, dd multiplied by 2Mh-1 only, no shifts, key minus query,
+    the axes in reverse order, the window sides as multipliers, tokens numbered w slowest.
+    """
+    return RELATIVE_POSITION_INDEX_3D.check(fn)
+
+
+__all__ += ["check_relative_position_index_3d"]
+EXERCISES.append(RELATIVE_POSITION_INDEX_3D)

@@ -443,3 +443,145 @@ def check_shifted_blocks_swin_t(fn) -> Result:
 
 
 EXERCISES = [SWIN_BLOCK_FORWARD, DROP_PATH_RATES, SHIFTED_BLOCKS_SWIN_T]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: Video Swin's block on a [B, D, H, W, C] video: the 3-D shifted-window mask
+# ---------------------------------------------------------------------------------------------
+
+from ..windows import MASK_VALUE  # noqa: E402  (the transfer exercise's own imports)
+from ._core import grid_side_by_side  # noqa: E402
+
+MASK_04 = "(notebook 04, section 4. The regions and the −100 mask, built by hand)"
+
+
+def _bands_3d(L: int, M: int, s: int) -> torch.Tensor:
+    """[L] int64: band 0, 1, 2 of every index along one axis of the rolled video (cut at L-M and L-s);
+    a single band when s == 0."""
+    r = torch.arange(L)
+    return torch.zeros(L, dtype=torch.int64) if s == 0 else (r >= L - M).long() + (r >= L - s).long()
+
+
+def _labels_3d(D: int, H: int, W: int, shift, window) -> torch.Tensor:
+    """[D, H, W] int64 region labels 9*bd + 3*bh + bw of the rolled video (27 regions at most)."""
+    (Md, Mh, Mw), (sd, sh, sw) = window, shift
+    return (9 * _bands_3d(D, Md, sd)[:, None, None] + 3 * _bands_3d(H, Mh, sh)[None, :, None]
+            + _bands_3d(W, Mw, sw)[None, None, :])
+
+
+_WINDOWS_3D = "(nd md) (nh mh) (nw mw) -> (nd nh nw) (md mh mw)"
+
+
+def _mask_from_labels(labels: torch.Tensor, window, pattern: str = _WINDOWS_3D, inside=0.0, across=MASK_VALUE):
+    Md, Mh, Mw = window
+    win = rearrange(labels, pattern, md=Md, mh=Mh, mw=Mw)  # [nW, N]
+    return torch.where(win[:, :, None] == win[:, None, :], inside, across)
+
+
+def _mask_3d(D: int, H: int, W: int, window, shift) -> torch.Tensor:
+    """The reference: [nW, N, N] float32, N = Md*Mh*Mw, windows row-major over (d, h, w), tokens row-major
+    inside; 0 for two tokens of the same region of the rolled video, -100 otherwise (Video Swin's
+    compute_mask)."""
+    return _mask_from_labels(_labels_3d(D, H, W, shift, window), window)
+
+
+def _mask_3d_cases() -> list[Case]:
+    return [
+        Case("2x2x2 video (D x H x W), window (2, 2, 2), shift (1, 1, 1): one window", (2, 2, 2, (2, 2, 2), (1, 1, 1))),
+        Case("2x4x4 video, window (2, 2, 2), shift (1, 1, 1)", (2, 4, 4, (2, 2, 2), (1, 1, 1))),
+        Case("4x4x4 video, window (2, 2, 2), shift (1, 1, 1)", (4, 4, 4, (2, 2, 2), (1, 1, 1))),
+        Case("2x4x6 video (non-square frames), window (2, 2, 3), shift (1, 1, 1)", (2, 4, 6, (2, 2, 3), (1, 1, 1))),
+        Case("4x4x6 video, window (2, 2, 2), shift (0, 1, 1) (no shift in time)", (4, 4, 6, (2, 2, 2), (0, 1, 1))),
+        Case("4x6x4 video, window (2, 3, 2), shift (1, 1, 0) (no shift along W)", (4, 6, 4, (2, 3, 2), (1, 1, 0))),
+        Case("4x8x8 video, window (2, 4, 4), shift (1, 2, 2)", (4, 8, 8, (2, 4, 4), (1, 2, 2))),
+        Case("8x14x14 video, window (8, 7, 7), shift (4, 3, 3) (Video Swin-T)", (8, 14, 14, (8, 7, 7), (4, 3, 3))),
+    ]
+
+
+MASK_3D_MISTAKES = (
+    Mistake(
+        "time-not-shifted",
+        lambda D, H, W, window, shift: _mask_from_labels(_labels_3d(D, H, W, (0,) + tuple(shift[1:]), window),
+                                                         window),
+        "your regions ignore the time axis: each frame gets the 2-D labels of notebook 04, so the frames "
+        "wrapped around from the start of the video (the last sd frames of the rolled video) share regions "
+        "with the others. Cut D like H and W, slice(0, -Md), slice(-Md, -sd), slice(-sd, None), and give "
+        "every (time, row, column) band its own label, 27 regions " + MASK_04 + ".",
+    ),
+    Mistake(
+        "labels-unrolled",
+        lambda D, H, W, window, shift: _mask_from_labels(
+            torch.roll(_labels_3d(D, H, W, shift, window), tuple(shift), (0, 1, 2)), window),
+        "your labels are placed on the original video: each token carries the label it gets after the roll, "
+        "at the place where it was before. The mask is for the windows of the ROLLED video (torch.roll by "
+        "(-sd, -sh, -sw)): cut the rolled video's axes with slice(0, -M), slice(-M, -s), slice(-s, None) and "
+        "do not roll the labels back " + MASK_04 + ".",
+    ),
+    Mistake(
+        "windows-time-last",
+        lambda D, H, W, window, shift: _mask_from_labels(
+            _labels_3d(D, H, W, shift, window), window, "(nd md) (nh mh) (nw mw) -> (nh nw nd) (md mh mw)"),
+        "your windows are in the wrong order: the time index of the window changes fastest. Order the "
+        "windows row-major over (d, h, w), as the block's window partition does: window (i, j, k) is at "
+        "index i*(H/Mh)*(W/Mw) + j*(W/Mw) + k (notebook 06, section 2. The block, built by hand).",
+    ),
+    Mistake(
+        "tokens-time-last",
+        lambda D, H, W, window, shift: _mask_from_labels(
+            _labels_3d(D, H, W, shift, window), window, "(nd md) (nh mh) (nw mw) -> (nd nh nw) (mh mw md)"),
+        "your windows are in the right order, but inside each window the tokens are numbered with the "
+        "frame fastest: token 1 must be the right neighbour of token 0 (same frame, same row), not the "
+        "same pixel in the next frame. Flatten each window (md mh mw), row-major "
+        "(notebook 06, section 2. The block, built by hand).",
+    ),
+    Mistake(
+        "inverted",
+        lambda D, H, W, window, shift: _mask_from_labels(_labels_3d(D, H, W, shift, window), window,
+                                                         inside=MASK_VALUE, across=0.0),
+        "your mask is inverted: it puts -100 on pairs from the SAME region and 0 across regions. The entry "
+        "is 0 where the two labels are equal and -100 where they differ " + MASK_04 + ".",
+    ),
+    Mistake(
+        "boolean",
+        lambda D, H, W, window, shift: _mask_from_labels(_labels_3d(D, H, W, shift, window), window,
+                                                         inside=False, across=True),
+        "you return a boolean mask (True where the labels differ). The mask is ADDED to the logits, so it "
+        "holds numbers: 0.0 for the same region, -100.0 for different regions, float32 "
+        "(torch.where(same, 0.0, -100.0)) " + MASK_04 + ".",
+    ),
+)
+
+
+def _explain_mask_3d(case: Case, expected: torch.Tensor, got) -> str:
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or expected.shape[0] > 16:
+        return ""
+    hidden = got if got.dtype == torch.bool else got != 0
+    return grid_side_by_side((expected != 0).sum((1, 2))[None], hidden.sum((1, 2))[None],
+                             "  masked pairs in each window (windows in order):")
+
+
+SHIFTED_WINDOW_MASK_3D = Exercise(
+    name="shifted_window_mask_3d",
+    notebook=NOTEBOOK,
+    section=BLOCK_SECTION,
+    reference=_mask_3d,
+    cases=_mask_3d_cases,
+    mistakes=MASK_3D_MISTAKES,
+    explain=_explain_mask_3d,
+    summary="transfer: Video Swin's [nW, N, N] mask of 3-D windows (Md, Mh, Mw) shifted by (sd, sh, sw)",
+)
+
+
+def check_shifted_window_mask_3d(fn) -> Result:
+    """Check a learner's ``shifted_window_mask_3d(D, H, W, window, shift)`` -> [nW, N, N] float32, N =
+    Md*Mh*Mw, nW = (D/Md)(H/Mh)(W/Mw): 0 for two tokens of the same region of the video rolled by
+    (-sd, -sh, -sw), -100 otherwise; windows and their tokens row-major over (d, h, w).
+
+    Cases: 2x2x2 (one window) to 8x14x14 (Video Swin-T's window (8, 7, 7), shift (4, 3, 3)), with shift 0
+    along one axis in two of them. Recognised mistakes: the time axis not cut into regions, the labels
+    placed on the original video, windows or tokens with time fastest, the mask inverted, a boolean mask.
+    """
+    return SHIFTED_WINDOW_MASK_3D.check(fn)
+
+
+__all__ += ["check_shifted_window_mask_3d"]
+EXERCISES.append(SHIFTED_WINDOW_MASK_3D)

@@ -410,3 +410,126 @@ def check_crop_flip(fn) -> Result:
 
 
 EXERCISES = [WARMUP_COSINE, CROP_FLIP]
+
+# ---------------------------------------------------------------------------------------------
+# Transfer exercise: the label-smoothed cross-entropy, by hand
+# ---------------------------------------------------------------------------------------------
+
+TRAINING_SECTION = "5. Training"
+_WHERE_LOSS = f"(notebook 07, section {TRAINING_SECTION})"
+
+
+def _smoothed_ce(logits: torch.Tensor, targets: torch.Tensor, eps: float) -> torch.Tensor:
+    """The reference: F.cross_entropy(logits, targets, label_smoothing=eps), a 0-d tensor of the logits'
+    dtype: the mean over the batch of -sum_k q_k log p_k, with q = (1 - eps) one_hot + eps / K."""
+    return F.cross_entropy(logits, targets, label_smoothing=eps)
+
+
+def _logits(B: int, K: int, scale: float, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(B, K, generator=g, dtype=dtype) * scale, torch.randint(0, K, (B,), generator=g)
+
+
+def _loss_cases() -> list[Case]:
+    specs = [  # label, B, K, scale, eps, dtype
+        ("2 images, 3 classes, eps = 0.1", 2, 3, 1.0, 0.1, torch.float32),
+        ("4 images, 10 classes, eps = 0.1 (the recipes' value)", 4, 10, 2.0, 0.1, torch.float32),
+        ("3 images, 5 classes, eps = 0 (no smoothing: plain cross-entropy)", 3, 5, 1.0, 0.0, torch.float32),
+        ("8 images, 10 classes, eps = 0.3, float64", 8, 10, 3.0, 0.3, torch.float64),
+        ("5 images, 4 classes, eps = 1 (the target is uniform)", 5, 4, 1.0, 1.0, torch.float32),
+        ("16 images, 100 classes, eps = 0.1, logits between -172 and 166 (a confident model)",
+         16, 100, 50.0, 0.1, torch.float32),
+    ]
+    return [Case(label, (*_logits(B, K, scale, seed=k, dtype=dtype), eps))
+            for k, (label, B, K, scale, eps, dtype) in enumerate(specs)]
+
+
+def _log_p(logits):
+    return torch.log_softmax(logits, dim=-1)
+
+
+def _loss_with(logits, targets, on_target, elsewhere, log_p=None, reduce="mean"):
+    """-sum_k q_k log p_k with q = on_target at the target, elsewhere at the other classes."""
+    log_p = _log_p(logits) if log_p is None else log_p
+    one_hot = F.one_hot(targets, logits.shape[-1]).to(logits.dtype)
+    q = one_hot * on_target + (1 - one_hot) * elsewhere
+    per_image = -(q * log_p).sum(-1)
+    return per_image.mean() if reduce == "mean" else per_image.sum()
+
+
+LOSS_MISTAKES = (
+    Mistake(
+        "eps-over-K-minus-1",
+        lambda logits, t, eps: _loss_with(logits, t, 1 - eps, eps / (logits.shape[-1] - 1)),
+        "you gave the target class 1 - eps and spread eps over the OTHER K-1 classes. PyTorch's "
+        "label_smoothing (and the Inception paper's) mixes the one-hot target with the uniform "
+        "distribution over ALL K classes: q = (1 - eps) one_hot + eps/K, so the target gets 1 - eps + eps/K "
+        f"and every other class eps/K {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "no-smoothing",
+        lambda logits, t, eps: _loss_with(logits, t, 1.0, 0.0),
+        "your loss is the plain cross-entropy: eps is ignored. With smoothing the target distribution is "
+        "q = (1 - eps) one_hot + eps/K, and the loss -sum_k q_k log p_k also pays for the classes that are "
+        f"not the target: loss = (1 - eps) CE + eps * mean_k(-log p_k) {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "sum-over-batch",
+        lambda logits, t, eps: _loss_with(logits, t, 1 - eps + eps / logits.shape[-1], eps / logits.shape[-1],
+                                          reduce="sum"),
+        "you summed the loss over the images: F.cross_entropy (reduction='mean', the default) averages over "
+        f"the batch, so the learning rate does not depend on the batch size. Take .mean() {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "softmax-over-batch",
+        lambda logits, t, eps: _loss_with(logits, t, 1 - eps + eps / logits.shape[-1], eps / logits.shape[-1],
+                                          log_p=torch.log_softmax(logits, dim=0)),
+        "your softmax runs over the batch (dim=0): each class's probabilities then sum to 1 over the "
+        "images. The logits are [B, K]: the probabilities of one image sum to 1 over its K classes, "
+        f"log_softmax(logits, dim=-1) {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "uniform-term-summed",
+        lambda logits, t, eps: (1 - eps) * _loss_with(logits, t, 1.0, 0.0) + eps * (-_log_p(logits)).sum(-1).mean(),
+        "your smoothing term sums -log p_k over the K classes: the uniform part of the target gives each "
+        "class eps/K, so the term is eps * MEAN_k(-log p_k), not eps * sum_k(-log p_k). "
+        f"loss = (1 - eps) CE + eps * mean_k(-log p_k) {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "log-of-softmax",
+        lambda logits, t, eps: _loss_with(logits, t, 1 - eps + eps / logits.shape[-1], eps / logits.shape[-1],
+                                          log_p=torch.log(torch.softmax(logits, dim=-1))),
+        "your formula is right, but torch.log(torch.softmax(...)) is not: when one logit is far above "
+        "another (here by more than about 100), the smaller probability rounds to 0 in float32 and its log "
+        "is -inf, so the smoothing term becomes inf. Use torch.log_softmax(logits, dim=-1), which computes "
+        f"logits - logsumexp(logits) without forming the probabilities {_WHERE_LOSS}.",
+    ),
+)
+
+SMOOTHED_CROSS_ENTROPY = Exercise(
+    name="smoothed_cross_entropy",
+    notebook=NOTEBOOK,
+    section=TRAINING_SECTION,
+    reference=_smoothed_ce,
+    cases=_loss_cases,
+    mistakes=LOSS_MISTAKES,
+    forbidden=lambda *args: [(F.cross_entropy, "F.cross_entropy (or nn.CrossEntropyLoss)")],
+    summary="transfer: the label-smoothed cross-entropy by hand, as F.cross_entropy(..., label_smoothing=eps)",
+)
+
+
+def check_smoothed_cross_entropy(fn) -> Result:
+    """Check a learner's ``smoothed_cross_entropy(logits, targets, eps)`` -> a 0-d tensor of the logits'
+    dtype equal to ``F.cross_entropy(logits, targets, label_smoothing=eps)``, written without
+    F.cross_entropy.
+
+    Cases: 2 to 16 images, 3 to 100 classes, eps = 0, 0.1, 0.3, 1, float32 and float64, and logits far
+    apart (where log(softmax) overflows). Recognised mistakes: eps spread over the K-1 other classes,
+    no smoothing, the sum over the batch, the softmax over the batch, the uniform term summed over
+    classes, log of softmax.
+    """
+    return SMOOTHED_CROSS_ENTROPY.check(fn)
+
+
+__all__ += ["check_smoothed_cross_entropy"]
+EXERCISES.append(SMOOTHED_CROSS_ENTROPY)
