@@ -1,6 +1,7 @@
 """Execute every notebook in order from a fresh kernel and save it with its outputs (what nbval
-compares against in `make test`). Cell timing metadata and the explorers' widget state are dropped,
-so a re-run changes only what really changed; the whole notebook's running time is kept (for
+compares against in `make test`). Cell timing metadata and the explorers' widget state are dropped and
+consecutive prints of a cell are one stream output (a busy machine flushes them one by one), so a re-run
+changes only what really changed; the whole notebook's running time is kept (for
 scripts/notebook_stats.py), and the "## Going deeper" heading is marked collapsed for JupyterLab.
 
     python scripts/run_notebooks.py [notebooks/03_window_attention.ipynb ...]   # default: all
@@ -24,6 +25,18 @@ def machine() -> str:
     return f"{device}, torch {torch.__version__.split('+')[0]}"
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Consecutive stream outputs of one name (stdout, stderr) merged into one, as JupyterLab shows them:
+    how many pieces the kernel sent depends on when it flushed, not on the notebook."""
+    merged = []
+    for output in outputs:
+        if merged and output.output_type == merged[-1].output_type == "stream" and output.name == merged[-1].name:
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def run(path: Path) -> None:
     start = time.perf_counter()
     env = {**os.environ, "TQDM_DISABLE": "1"}
@@ -33,6 +46,8 @@ def run(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
         # Going deeper opens collapsed in JupyterLab (one click expands it); nbval still runs it
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Going deeper"):
             cell.metadata["jp-MarkdownHeadingCollapsed"] = True
