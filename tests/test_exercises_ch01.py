@@ -477,3 +477,8 @@ def test_overlapping_patches_stubs_errors_and_odd_answers():
         assert result.status == "failed" and result.mistake is None, str(result)
     calls_reference = check_overlapping_patches(lambda *a: ch01._overlapping_patches(*a))
     assert calls_reference.status == "failed" and "the package's own answer" in str(calls_reference)
+
+
+def test_overlapping_patches_must_let_the_gradient_through():
+    result = check_overlapping_patches(lambda images, K, S, p: overlap_unfold(images.detach(), K, S, p))
+    assert result.status == "failed" and "gradient" in str(result), str(result)

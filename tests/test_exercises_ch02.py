@@ -457,3 +457,8 @@ def test_merge_patches_3d_stubs_errors_and_odd_answers():
                 lambda x, t: merge3d_slices(x, t) * 2, lambda x, t: merge3d_slices(x, t)[:, :, :, :, :-1]):
         result = check_merge_patches_3d(odd)
         assert result.status == "failed" and result.mistake is None, str(result)
+
+
+def test_merge_patches_3d_must_let_the_gradient_through():
+    result = check_merge_patches_3d(lambda x, t: merge3d_slices(x.detach(), t))
+    assert result.status == "failed" and "gradient" in str(result), str(result)

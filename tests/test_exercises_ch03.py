@@ -366,3 +366,8 @@ def test_window_partition_rect_stubs_errors_and_odd_answers():
                 lambda *a: rect_einops(*a).flip(0), lambda *a: rect_einops(*a)[..., :1]):
         result = check_window_partition_rect(odd)
         assert result.status == "failed" and result.mistake is None, str(result)
+
+
+def test_window_partition_rect_must_let_the_gradient_through():
+    result = check_window_partition_rect(lambda x, Mh, Mw: rect_loops(x.detach(), Mh, Mw))
+    assert result.status == "failed" and "gradient" in str(result), str(result)

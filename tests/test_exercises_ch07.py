@@ -421,3 +421,8 @@ def test_smoothed_cross_entropy_stubs_errors_and_odd_answers():
                 lambda *a: smoothed_mix(*a) + 0.5, lambda *a: "loss"):
         result = check_smoothed_cross_entropy(odd)
         assert result.status == "failed" and result.mistake is None, str(result)
+
+
+def test_smoothed_cross_entropy_must_let_the_gradient_through():
+    result = check_smoothed_cross_entropy(lambda *a: smoothed_mix(a[0].detach(), *a[1:]))
+    assert result.status == "failed" and "gradient" in str(result) and "logits" in str(result), str(result)

@@ -472,6 +472,7 @@ OVERLAPPING_PATCHES = Exercise(
     mistakes=OVERLAP_MISTAKES,
     explain=_explain_overlap,
     summary="transfer: cut overlapping K x K patches with stride S and zero padding, flattened (p1 p2 c)",
+    gradients=True,  # a piece of a model (a conv stem): the gradient must reach the images
 )
 
 

@@ -417,6 +417,7 @@ MERGE_PATCHES_3D = Exercise(
     mistakes=MERGE_3D_MISTAKES,
     explain=_explain_merge_3d,
     summary="transfer: merge a video's tokens t x 2 x 2: [B, D, H, W, C] -> [B, D/t, H/2, W/2, 4tC]",
+    gradients=True,  # a piece of a model: the gradient must reach x
 )
 
 

@@ -397,6 +397,7 @@ WINDOW_PARTITION_RECT = Exercise(
     mistakes=RECT_MISTAKES,
     explain=_explain_rect,
     summary="transfer: cut a map into rectangular Mh x Mw windows, [B, H, W, C] -> [B*nW, Mh, Mw, C]",
+    gradients=True,  # a piece of a model: the gradient must reach x
 )
 
 

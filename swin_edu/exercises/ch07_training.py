@@ -515,6 +515,7 @@ SMOOTHED_CROSS_ENTROPY = Exercise(
     mistakes=LOSS_MISTAKES,
     forbidden=lambda *args: [(F.cross_entropy, "F.cross_entropy (or nn.CrossEntropyLoss)")],
     summary="transfer: the label-smoothed cross-entropy by hand, as F.cross_entropy(..., label_smoothing=eps)",
+    gradients=True,  # a loss: training needs its gradient with respect to the logits
 )
 
 
