@@ -372,6 +372,7 @@ def test_patch_embed_by_calling_the_layer_or_a_convolution_does_not_pass():
         result = check_patch_embed(fn)
         assert result.status == "failed" and phrase in str(result), str(result)
 
+
 # --- transfer: overlapping_patches (kernel K > stride S, zero padding) ------------------------------
 
 from swin_edu.exercises import check_overlapping_patches  # noqa: E402

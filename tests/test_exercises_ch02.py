@@ -354,6 +354,7 @@ def test_numpy_integers_are_accepted():
     assert check_stage_shapes(shapes_numpy).passed
     assert check_merging_params(lambda: np.int64(ch02.MERGING_PARAMS.answer)).passed
 
+
 # --- transfer: merge_patches_3d (a video's tokens merged t x 2 x 2) ---------------------------------
 
 from swin_edu.exercises import check_merge_patches_3d  # noqa: E402

@@ -259,6 +259,7 @@ def test_reports_show_the_call_and_explain_the_minus_ones():
     wrong_shape = str(check_window_partition(lambda x, M: partition_view_permute(x, M)[None]))
     assert "expected | got" not in wrong_shape  # no picture of a result of another shape
 
+
 # --- transfer: window_partition_rect (Mh x Mw windows) ---------------------------------------------
 
 from einops import rearrange  # noqa: E402

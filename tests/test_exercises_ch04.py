@@ -385,6 +385,7 @@ def test_integer_mask_is_not_blamed_on_a_torch_where_the_learner_did_not_write()
     assert result.mistake == "integer-mask", str(result)
     assert "torch.where(same, 0, -100) with int literals gives" not in str(result)
 
+
 # --- transfer: per_axis_shift_mask (timm's per-axis window and shift) -------------------------------
 
 import pytest  # noqa: E402

@@ -273,6 +273,7 @@ def test_relative_position_index_must_be_int64():
     result = check_relative_position_index(lambda M: index_loops(M).int())
     assert result.status == "failed" and "int64" in str(result), str(result)
 
+
 # --- transfer: relative_position_index_3d (Video Swin's 3-D window; Md = 1: a rectangle) ------------
 
 import pytest  # noqa: E402

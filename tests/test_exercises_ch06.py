@@ -453,6 +453,7 @@ def test_shifted_blocks_question_is_not_printed_by_the_tutorial():
     assert "window 14" not in printed
     assert SHIFTED_BLOCKS_SWIN_T.answer == 2
 
+
 # --- transfer: shifted_window_mask_3d (Video Swin's 3-D shifted windows) ----------------------------
 
 from swin_edu import shifted_window_mask  # noqa: E402

@@ -305,6 +305,7 @@ def test_schedule_table_marks_the_rows_left_out():
     assert "…" in report, report  # steps 0..14 of the second case are not all shown
     assert "call: warmup_cosine(step, warmup_steps=" in report, report
 
+
 # --- transfer: smoothed_cross_entropy (label smoothing by hand) -------------------------------------
 
 from swin_edu.exercises import check_smoothed_cross_entropy  # noqa: E402

@@ -353,6 +353,7 @@ def check_patch_embed_macs(fn) -> Result:
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES: list = [PATCH_PARTITION, PATCH_EMBED, PATCH_EMBED_MACS]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: overlapping patches (kernel K > stride S, zero padding), as a conv stem cuts them
 # ---------------------------------------------------------------------------------------------

@@ -296,6 +296,7 @@ def check_merging_params(fn) -> Result:
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES: list = [MERGE_PATCHES, STAGE_SHAPES, MERGING_PARAMS]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: merging a 3-D token grid (video), 1x2x2 as in Video Swin or 2x2x2
 # ---------------------------------------------------------------------------------------------

@@ -293,6 +293,7 @@ def check_msa_twice_wmsa_tokens(fn) -> Result:
 
 EXERCISES = [WINDOW_PARTITION, WINDOW_REVERSE, WMSA_MACS, MSA_TWICE_WMSA_TOKENS]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: rectangular windows Mh x Mw (no tutorial cell cuts them)
 # ---------------------------------------------------------------------------------------------

@@ -388,6 +388,7 @@ def check_masked_pairs_top_right(fn) -> Result:
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES = [REGION_MAP, SHIFTED_WINDOW_MASK, MASKED_PAIRS_TOP_RIGHT]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: timm's per-axis rule, and the mask of rectangular windows with per-axis shifts
 # ---------------------------------------------------------------------------------------------

@@ -270,6 +270,7 @@ def check_bias_parameters_swin_t(fn) -> Result:
 #: Every exercise and question of this notebook, in the order the exercise notebook asks them.
 EXERCISES = [RELATIVE_POSITION_INDEX, RELATIVE_POSITION_BIAS, BIAS_PARAMETERS_SWIN_T]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: the index of a 3-D window Md x Mh x Mw (Video Swin); Md = 1 is a rectangle
 # ---------------------------------------------------------------------------------------------

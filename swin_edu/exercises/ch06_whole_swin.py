@@ -444,6 +444,7 @@ def check_shifted_blocks_swin_t(fn) -> Result:
 
 EXERCISES = [SWIN_BLOCK_FORWARD, DROP_PATH_RATES, SHIFTED_BLOCKS_SWIN_T]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: Video Swin's block on a [B, D, H, W, C] video: the 3-D shifted-window mask
 # ---------------------------------------------------------------------------------------------

@@ -411,6 +411,7 @@ def check_crop_flip(fn) -> Result:
 
 EXERCISES = [WARMUP_COSINE, CROP_FLIP]
 
+
 # ---------------------------------------------------------------------------------------------
 # Transfer exercise: the label-smoothed cross-entropy, by hand
 # ---------------------------------------------------------------------------------------------
