@@ -196,10 +196,23 @@ def embed_einsum(images, embed):
     return F.layer_norm(z, z.shape[-1:], embed.norm.weight, embed.norm.bias, embed.norm.eps)
 
 
-@pytest.mark.parametrize("fn", [embed_like_notebook, embed_unfold_manual_norm, embed_einsum])
+def embed_linear_weights(images, embed):
+    P = embed.patch_size
+    patches = rearrange(images, "b c (h p1) (w p2) -> b h w (p1 p2 c)", p1=P, p2=P)
+    return embed.norm(F.linear(patches, rearrange(embed.proj.weight, "C c p1 p2 -> C (p1 p2 c)"), embed.proj.bias))
+
+
+@pytest.mark.parametrize("fn", [embed_linear_weights, embed_unfold_manual_norm, embed_einsum])
 def test_embed_right_answers_pass(fn):
     result = check_patch_embed(fn)
     assert result.passed, result.report
+
+
+def test_embed_with_a_copy_of_the_weights_fails():
+    """Notebook 01 copies the conv weight into a new nn.Linear under no_grad to show the two are equal; as
+    a layer that copy would never train embed.proj (issue 16: model parts must pass the gradient)."""
+    result = check_patch_embed(embed_like_notebook)
+    assert result.status == "failed" and "gradient does not reach `embed.proj.weight`" in str(result), str(result)
 
 
 def test_embed_layer_norm_without_eps_is_not_a_mistake():

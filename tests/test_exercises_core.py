@@ -309,3 +309,10 @@ def test_gradient_must_reach_what_a_model_trains():
     doubled = dataclasses.replace(TOY, gradients=True)
     assert doubled.check(lambda x: x + x).passed
     assert "gradient" in str(doubled.check(lambda x: torch.from_numpy(2 * x.numpy())))
+
+
+def test_model_parts_check_the_gradient():
+    """Every exercise whose answer is a layer or an operation of the model runs backward."""
+    model_parts = {"patch_partition", "patch_embed", "merge_patches", "window_partition", "window_reverse",
+                   "relative_position_bias", "swin_block_forward"}
+    assert model_parts <= {n for n, e in EXERCISES.items() if getattr(e, "gradients", False)}

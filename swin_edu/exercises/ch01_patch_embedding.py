@@ -142,6 +142,8 @@ PATCH_PARTITION = Exercise(
     mistakes=PARTITION_MISTAKES,
     explain=_explain_partition,
     summary="cut [B, C_in, H, W] images into [B, H/P, W/P, P*P*C_in] patch vectors, flattened (p1 p2 c)",
+    params=("images", "P"),
+    gradients=True,  # part of the model: the gradient must reach the images as through the reference
 )
 
 
@@ -279,6 +281,7 @@ PATCH_EMBED = Exercise(
     summary="PatchEmbed by hand: cut, flatten, Linear from the conv weight, LayerNorm",
     forbidden=lambda images, embed: [(embed, "embed(images)"), (embed.proj, "embed.proj(...)"),
                                      (torch.conv2d, "a convolution (F.conv2d or nn.Conv2d)")],
+    gradients=True,  # the layer is trained: the gradient must reach embed's weights as through embed(images)
 )
 
 

@@ -126,6 +126,7 @@ MERGE_PATCHES = Exercise(
     mistakes=MERGE_MISTAKES,
     explain=_explain_merge,
     summary="concatenate every 2x2 neighbourhood: [B, H, W, C] -> [B, H/2, W/2, 4C] in the order x0, x1, x2, x3",
+    gradients=True,  # part of the model: the gradient must reach x as through the reference
 )
 
 
