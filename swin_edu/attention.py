@@ -71,38 +71,43 @@ class WindowAttention(nn.Module):
         return relative_position_bias(self.relative_position_bias_table, self.relative_position_index)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        q, k, v, bias = self._heads(x, mask)  # q, k, v [B, nW*nH, N, d]; bias [nW*nH, N, N]
+        q, k, v = self._qkv(x, mask)  # each [B*nW, nH, N, d]
+        bias, nW = self._bias(mask), 1 if mask is None else mask.shape[0]  # bias [nW*nH, N, N]
         if self.fused or (self.fused is None and x.is_cuda):
+            # windows grouped by image, [B, nW*nH, N, d]: the one bias broadcasts over the B images
+            q, k, v = (rearrange(t, "(b nw) h n d -> b (nw h) n d", nw=nW) for t in (q, k, v))
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), scale=self.scale)
+            out = rearrange(out, "b (nw h) n d -> (b nw) h n d", nw=nW)
         else:
-            attn = ((q * self.scale) @ k.transpose(-2, -1) + bias).softmax(-1)  # [B, nW*nH, N, N]
-            out = attn @ v  # [B, nW*nH, N, d]
-        out = rearrange(out, "b (nw h) n d -> (b nw) n (h d)", h=self.num_heads)  # heads side by side
-        return self.proj(out)  # [B*nW, N, C]
+            out = self._softmax(q, k, bias, nW) @ v  # [B*nW, nH, N, N] @ [B*nW, nH, N, d]
+        return self.proj(rearrange(out, "bw h n d -> bw n (h d)"))  # heads side by side: [B*nW, N, C]
 
     def attention_weights(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """softmax(Q K^T / sqrt(d) + B + mask) for every window and head: [B*nW, nH, N, N]
         (the explicit path of :meth:`forward`, stopped before the weights multiply V)."""
-        q, k, _, bias = self._heads(x, mask)
-        attn = ((q * self.scale) @ k.transpose(-2, -1) + bias).softmax(-1)  # [B, nW*nH, N, N]
-        return rearrange(attn, "b (nw h) i j -> (b nw) h i j", h=self.num_heads)
+        q, k, _ = self._qkv(x, mask)
+        return self._softmax(q, k, self._bias(mask), 1 if mask is None else mask.shape[0])
 
-    def _heads(self, x: torch.Tensor, mask: torch.Tensor | None):
-        """Queries, keys and values per head, and the term added to their logits.
+    def _softmax(self, q: torch.Tensor, k: torch.Tensor, bias: torch.Tensor, nW: int) -> torch.Tensor:
+        """softmax(q k^T * scale + bias), with the logits grouped by image as in the fused path (a view,
+        no copy): [B*nW, nH, N, d] twice and [nW*nH, N, N] -> [B*nW, nH, N, N]."""
+        logits = rearrange((q * self.scale) @ k.transpose(-2, -1), "(b nw) h i j -> b (nw h) i j", nw=nW)
+        return rearrange((logits + bias).softmax(-1), "b (nw h) i j -> (b nw) h i j", nw=nW)
 
-        All windows of an image share one additive term, bias_h + mask ([nW, nH, N, N]): instead of
-        copying it for each of the B images, q, k and v are grouped by image, [B, nW*nH, N, d], and
-        the term, [nW*nH, N, N], broadcasts over B (nW = 1 without a mask: the bias is the same for
-        every window)."""
+    def _qkv(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """[B*nW, N, C] -> q, k, v, each [B*nW, nH, N, d]."""
         nW = 1 if mask is None else mask.shape[0]
         if x.dim() != 3 or x.shape[0] % nW or x.shape[2] != self.dim:
-            raise ValueError(f"expected windows [B*nW, N, {self.dim}] with nW = {nW} windows per image "
-                             f"(the mask's first axis), got {tuple(x.shape)}")
-        qkv = rearrange(self.qkv(x), "(b nw) n (three h d) -> three b (nw h) n d", three=3, nw=nW, h=self.num_heads)
-        bias = self.relative_position_bias()  # [nH, N, N]
-        if mask is not None:
-            bias = mask[:, None] + bias  # [nW, 1, N, N] + [nH, N, N] -> [nW, nH, N, N]
-        return *qkv.unbind(0), bias.flatten(0, -3)  # bias: [nW*nH, N, N]
+            raise ValueError(f"expected windows [B*nW, N, {self.dim}] with nW = {nW} windows per image (the "
+                             f"mask's first axis), got {tuple(x.shape)}")
+        qkv = rearrange(self.qkv(x), "bw n (three h d) -> three bw h n d", three=3, h=self.num_heads)
+        return qkv.unbind(0)
+
+    def _bias(self, mask: torch.Tensor | None) -> torch.Tensor:
+        """What every image's logits get added: bias_h, plus the shift mask when there is one:
+        [nH, N, N], or [nW, 1, N, N] + [nH, N, N] flattened to [nW*nH, N, N]."""
+        bias = self.relative_position_bias()
+        return bias if mask is None else (mask[:, None] + bias).flatten(0, 1)
 
     def flops(self, H: int, W: int) -> int:
         """Multiply-accumulates for one [H, W, C] map cut into M x M windows (:func:`wmsa_macs`):

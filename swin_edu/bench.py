@@ -34,10 +34,11 @@ import torch.nn.functional as F
 
 from . import swin_cifar, swin_t
 from .model import SwinTransformer
+from .recipes import RECIPES
 from .training import autocast, synchronize, write_json
 
 CONFIGS = {
-    "cifar": dict(factory=swin_cifar, img_size=32, batch={"cpu": 128, "cuda": 512}),
+    "cifar": dict(factory=swin_cifar, img_size=32, batch={"cpu": 128, "cuda": RECIPES["gpu"].batch_size}),
     "swin_t": dict(factory=swin_t, img_size=224, batch={"cpu": 16, "cuda": 128}),
 }
 
@@ -133,7 +134,6 @@ def augmentation_cost(device: str, batch: int, iters: int) -> dict:
     from torch.utils._python_dispatch import TorchDispatchMode
 
     from .data import CIFAR10_MEAN, CIFAR10_STD, normalize
-    from .recipes import RECIPES
 
     class CountOps(TorchDispatchMode):
         n = 0

@@ -1,7 +1,7 @@
 """Train a Swin on CIFAR-10 from the command line: the same recipe and the same ``fit`` as notebook 07.
 
     python -m swin_edu.train --recipe cpu --out checkpoints/cpu   # about 3 minutes on two cores
-    python -m swin_edu.train --recipe gpu --out checkpoints/gpu   # one GPU, under 8 minutes
+    python -m swin_edu.train --recipe gpu --out checkpoints/gpu   # one GPU, under 4 minutes
     python -m swin_edu.train --recipe gpu --out checkpoints/gpu --resume   # continue an interrupted run
 
 The output folder receives, as the run goes (so that an interrupted run still leaves its history):

@@ -2,12 +2,15 @@
 (with the tiny recipe on a fake CIFAR-10), and the message when carried data is missing."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from test_data import write_fake
+
+from swin_edu.recipes import RECIPES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gpu_run.sh"
@@ -86,3 +89,17 @@ def test_step2_says_which_carried_parts_are_missing(tmp_path):
     assert result.returncode == 1
     assert "lacks part2 part3" in result.stdout and "given back between the calls" in result.stdout
     assert not (tmp_path / "out" / "history.json").exists()
+
+
+def test_the_plan_fits_the_device_time_with_room_for_a_second_long_call():
+    """The three calls at their hard stops, a machine start and step 2 a second time fit the 15 minutes; the
+    recipe stops itself well before step 2's hard stop (data build, start and exit fit in between)."""
+    result = subprocess.run(["bash", str(SCRIPT), "plan", "-"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+    total, budget = map(int, re.search(r"step 2 twice: (\d+) s of (\d+) s", result.stdout).groups())
+    assert total <= budget == 900
+    train_timeout = int(re.search(r"call 3 \(step 2\): at most (\d+) s", result.stdout).group(1))
+    assert RECIPES["gpu"].time_limit + 30 <= train_timeout
+    slow = subprocess.run(["bash", str(SCRIPT), "plan", "-"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "TRAIN_TIMEOUT": "400"})
+    assert slow.returncode != 0  # a plan without room for a rerun is refused

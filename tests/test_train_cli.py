@@ -1,4 +1,5 @@
 """python -m swin_edu.train: the output folder, resume, the time limit, errors; on a small fake CIFAR-10."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -130,3 +131,34 @@ def test_recorded_runs_and_the_comparison_figure_with_a_fake_results_folder(tmp_
     ax_epoch, ax_time = fig.axes
     assert [line.get_label() for line in ax_epoch.lines] == ["this notebook (cpu): 67.0%", "GPU, 2026-12-02: 94.0%"]
     assert list(ax_time.lines[1].get_xdata()) == pytest.approx([2 / 60, 4 / 60, 6 / 60])
+
+
+@pytest.mark.slow
+def test_the_gpu_recipe_as_it_runs_on_cuda_smoke_tested_on_the_cpu(tmp_path, monkeypatch):
+    """The gpu recipe end to end as step 1b runs it (random images), with what CUDA would switch on forced on the
+    CPU: its model and augmentation, torch.compile (through AOTAutograd, the 'aot_eager' backend: the same graph
+    capture without C++ code generation), bf16 autocast and the fused attention."""
+    from swin_edu import training
+    from swin_edu.attention import WindowAttention
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda model, **kw: real_compile(model, backend="aot_eager"))
+    monkeypatch.setattr(training, "resolve_bf16", lambda device, bf16=True: bool(bf16))
+    dtypes = []
+
+    def cuda_like_model(**kwargs):
+        model = swin_cifar(**kwargs)
+        for module in model.modules():
+            if isinstance(module, WindowAttention):
+                module.fused = True  # the default on CUDA
+        model.head.register_forward_hook(lambda module, args, out: dtypes.append(out.dtype))
+        return model
+
+    monkeypatch.setattr(train, "swin_cifar", cuda_like_model)
+    recipe = dataclasses.replace(RECIPES["gpu"], epochs=1, time_limit=None)
+    info = train.run(recipe, tmp_path / "out", name="gpu", device="cpu", synthetic=2 * recipe.batch_size,
+                     weights_dir=tmp_path / "w", progress=False)
+    assert info["compiled"] and info["compile_error"] is None and info["synthetic"]
+    assert info["epochs_done"] == 1 and info["train_images"] == 2 * recipe.batch_size
+    assert set(dtypes) == {torch.bfloat16}
+    assert info["settings"]["augment"]["trivial_augment"] and info["settings"]["batch_size"] == recipe.batch_size
