@@ -43,7 +43,7 @@ def test_region_map_right_in_other_styles():
         assert result.passed, f"{fn.__name__}: {result}"
 
 
-def test_original_numbering_is_the_plotting_helpers():
+def test_original_numbering_is_the_analysis_helpers():
     for H, W, M, s in [(8, 8, 4, 2), (8, 12, 4, 2), (12, 8, 4, 1), (7, 14, 7, 3), (14, 21, 7, 3), (56, 56, 7, 3)]:
         assert torch.equal(original_numbering(H, W, M, s), original_region_map(H, W, M, s))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
+from ..analysis.regions import original_region_map
 from ..windows import MASK_VALUE, region_map, shifted_window_mask, window_partition
 from ._core import Case, Exercise, Mistake, Question, Result, grid_side_by_side
 
@@ -59,11 +60,12 @@ def _official_slices(M: int, s: int):
 
 
 def original_numbering(H: int, W: int, M: int, s: int) -> torch.Tensor:
-    """The regions numbered on the original map, [H, W] int64: each axis cut at s and H-M+s,
-    bands numbered 0..8 row-major (equal to ``swin_edu.plotting.original_region_map``, kept here so that
-    the checks do not import matplotlib)."""
-    return _labels_from_cuts(H, W, (slice(0, s), slice(s, H - M + s), slice(H - M + s, None)),
-                             (slice(0, s), slice(s, W - M + s), slice(W - M + s, None)))
+    """The regions numbered on the original map, [H, W] int64 (a learner who labels the un-rolled map):
+    :func:`swin_edu.analysis.original_region_map`, and at s = 0 the same cuts (at 0 and H-M)."""
+    if s > 0:
+        return original_region_map(H, W, M, s)
+    return _labels_from_cuts(H, W, (slice(0, 0), slice(0, H - M), slice(H - M, None)),
+                             (slice(0, 0), slice(0, W - M), slice(W - M, None)))
 
 
 def _column_major(H, W, M, s):
