@@ -286,13 +286,13 @@ def going_deeper_problems(page, notebook: Path) -> list[str]:
 
 
 def notebook_stats():
-    """scripts/notebook_stats.py (what `make stats` prints)."""
-    if "notebook_stats" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("notebook_stats", ROOT / "scripts" / "notebook_stats.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["notebook_stats"] = module  # before running it: its dataclass looks itself up there
-        spec.loader.exec_module(module)
-    return sys.modules["notebook_stats"]
+    """scripts/notebook_stats.py (what `make stats` prints), loaded as the book's extension loads it."""
+    sys.path.insert(0, str(ROOT / "book"))
+    try:
+        import swin_book
+    finally:
+        sys.path.remove(str(ROOT / "book"))
+    return swin_book.notebook_stats()
 
 
 def cells(notebook: Path) -> list:

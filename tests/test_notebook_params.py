@@ -57,7 +57,8 @@ def test_notebook_runs_with_the_second_example(path, tmp_path):
     papermill = pytest.importorskip("papermill")
     out = tmp_path / path.name
     # raises PapermillExecutionError, with the cell and the traceback, on any exception
-    papermill.execute_notebook(str(path), str(out), parameters=ALTERNATIVES[path.stem], cwd=str(path.parent),
+    # run in tmp_path: what a notebook writes (07's checkpoints/) stays out of notebooks/, where nbval runs it
+    papermill.execute_notebook(str(path), str(out), parameters=ALTERNATIVES[path.stem], cwd=str(tmp_path),
                                kernel_name="python3", progress_bar=False, log_output=False)
     errors = [o for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", [])
               if o["output_type"] == "error"]
