@@ -26,12 +26,12 @@ import numpy as np
 import torch
 from torch.hub import download_url_to_file
 
-from .augment import BatchAugment, random_crop_flip  # noqa: F401 - random_crop_flip: its old home
+from .augment import BatchAugment
 
 __all__ = [
     "CIFAR10_URL", "CIFAR10_MD5", "CIFAR10_CLASSES", "CIFAR10_MEAN", "CIFAR10_STD",
     "data_dir", "load_cifar10", "download_cifar10", "SafeUnpickler",
-    "random_crop_flip", "normalize", "DeviceLoader",
+    "normalize", "DeviceLoader",
 ]
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -228,7 +228,7 @@ class DeviceLoader:
         batch_size: images per batch.
         train: shuffle and drop the last incomplete batch; else fixed order, every image once.
         augment: when ``train``: a :class:`swin_edu.augment.BatchAugment` (default: random crop with
-            padding 4 and horizontal flip, :func:`random_crop_flip`), None for no augmentation.
+            padding 4 and horizontal flip, :func:`swin_edu.augment.random_crop_flip`), None for no augmentation.
         device: where the data lives and the batches are made.
         seed: seed of ``self.generator``.
 

@@ -13,8 +13,9 @@ import pytest
 import torch
 
 from swin_edu import data
+from swin_edu.augment import random_crop_flip
 from swin_edu.data import (CIFAR10_URL, DeviceLoader, SafeUnpickler, data_dir, download_cifar10, load_cifar10,
-                           normalize, random_crop_flip)
+                           normalize)
 
 FILES = data.TRAIN_FILES + data.TEST_FILES
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from swin_edu.data import random_crop_flip
+from swin_edu.augment import random_crop_flip
 from swin_edu.exercises import check_crop_flip, check_warmup_cosine
 from swin_edu.exercises.ch07_training import CROP_MISTAKES, SCHEDULE_MISTAKES, crop_flip
 from swin_edu.training import warmup_cosine

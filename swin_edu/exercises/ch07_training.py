@@ -6,7 +6,7 @@ step of a run (and a few steps past its end) and compares the whole curve with
 ``swin_edu.training.warmup_cosine``; a failure names the first step that differs.
 
 The crop check gives the offsets and flips explicitly (the package's
-``swin_edu.data.random_crop_flip`` draws them from a generator; :func:`crop_flip` here is the same
+``swin_edu.augment.random_crop_flip`` draws them from a generator; :func:`crop_flip` here is the same
 gather with the draws as arguments, and the tests prove the two agree). Channel 0 of the small
 images holds each pixel's position code h*W + w + 1 (0 is the zero padding), so a failure report can
 draw where every output pixel was read from, expected beside got.
@@ -228,7 +228,7 @@ def crop_flip(images: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: to
 
     Shapes: images [B, C, H, W] (any dtype), dy and dx int64 [B] in 0..2*padding, flip bool [B]
     -> [B, C, H, W], same dtype and device. With the offsets and flips that
-    :func:`swin_edu.data.random_crop_flip` draws, the two give the same batch.
+    :func:`swin_edu.augment.random_crop_flip` draws, the two give the same batch.
     """
     B, C, H, W = images.shape
     padded = F.pad(images, (padding,) * 4)  # [B, C, H+2p, W+2p]
