@@ -372,3 +372,36 @@ def test_window_partition_rect_stubs_errors_and_odd_answers():
 def test_window_partition_rect_must_let_the_gradient_through():
     result = check_window_partition_rect(lambda x, Mh, Mw: rect_loops(x.detach(), Mh, Mw))
     assert result.status == "failed" and "gradient" in str(result), str(result)
+
+
+# --- the student-tester's unnamed or misnamed attempts --------------------------------------------
+
+def test_attention_of_one_window_is_not_taken_for_m_instead_of_m_squared():
+    # on the first case (8x8, M = 4) hw = M^3, so 2 M^4 C equals 2 M hw C: every case must agree
+    result = check_wmsa_macs(lambda h, w, C, M: 4 * h * w * C * C + 2 * M**4 * C)
+    assert result.mistake == "attention-of-one-window", str(result)
+    assert "ONE window" in str(result) and "M instead of" not in str(result)
+    assert check_wmsa_macs(lambda h, w, C, M: 4 * h * w * C * C + 2 * M * h * w * C).mistake == "M-not-squared"
+
+
+def test_more_cost_mistakes_are_named():
+    for fn, name in [(lambda h, w, C, M: 4 * M * M * C * C + 2 * M**4 * C, "one-window-only"),
+                     (lambda h, w, C, M: 4 * h * w * C * C + 2 * M * M * h * w, "attention-without-C")]:
+        assert check_wmsa_macs(fn).mistake == name, str(check_wmsa_macs(fn))
+
+
+def test_more_msa_twice_wmsa_tokens_mistakes_are_named():
+    from swin_edu.exercises import check_msa_twice_wmsa_tokens
+    for value, name in [(2 * 96 + 2 * 7, "M-not-squared"), (1.5 * 96 + 2 * 49, "three-projections"),
+                        (290**0.5, "side-not-tokens-exact"), (2 * 96 + 49, "attention-counted-once"),
+                        (580, "doubled-answer")]:
+        result = check_msa_twice_wmsa_tokens(lambda: value)
+        assert result.mistake == name and "290" not in str(result), str(result)
+
+
+def test_strided_windows_and_a_transposed_window_on_the_way_back_are_named():
+    result = check_window_partition(lambda x, M: rearrange(x, "b (m1 h) (m2 w) c -> (b h w) m1 m2 c", m1=M, m2=M))
+    assert result.mistake == "strided-windows", str(result)
+    result = check_window_reverse(lambda w, M, H, W: rearrange(w, "(b h w) m1 m2 c -> b (h m2) (w m1) c",
+                                                               h=H // M, w=W // M))
+    assert result.mistake == "transposed-window" and "transposed" in str(result), str(result)

@@ -658,21 +658,35 @@ class Exercise:
     def diagnose(self, case: Case, got, fn=None, cases: Sequence[Case] = ()) -> Mistake | None:
         """The catalogued mistake whose output on ``case`` equals ``got``, or None.
 
-        When several mistakes give that output (e.g. on a square map, where two transpositions
-        coincide), the learner's ``fn`` is run on the other ``cases`` too, and the first mistake
-        that matches it on all of them is named.
+        A mistake can coincide with another wrong answer on one case (on a square map two
+        transpositions agree; on an 8x8 map with M = 4, hw = M^3): so the learner's ``fn`` is also run
+        on the other ``cases``, and only a mistake that agrees with it on every case where both give
+        an answer is named: first one that gives the learner's answer on every case, else one that
+        cannot run on (or gives None for) the cases where it differs.
         """
         matching = [m for m in self.mistakes if self._produces(m, case, got)]
-        if len(matching) > 1 and fn is not None:
+        if matching and fn is not None:
             outputs = []
             for other in cases:
+                if other is case:
+                    continue
                 try:
                     outputs.append((other, fn(*_clone(other.args))))
                 except Exception:  # the learner's code fails there: that case cannot decide
                     continue
-            everywhere = [m for m in matching if all(self._produces(m, c, out) for c, out in outputs)]
-            matching = everywhere or matching
+            strict = [m for m in matching if all(self._produces(m, c, out) for c, out in outputs)]
+            matching = strict or [m for m in matching if all(self._consistent(m, c, out) for c, out in outputs)]
         return matching[0] if matching else None
+
+    def _consistent(self, mistake: Mistake, case: Case, got) -> bool:
+        """False only when ``mistake`` gives an answer on ``case`` and it is not ``got``."""
+        try:
+            wrong = mistake.produce(*_clone(case.args))
+        except Exception:
+            return True
+        if wrong is None or _is_stub_output(got):
+            return True
+        return _value_problem(wrong, got, self.atol, self.rtol) is None
 
     def _produces(self, mistake: Mistake, case: Case, got) -> bool:
         try:

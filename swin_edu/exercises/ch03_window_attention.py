@@ -81,6 +81,14 @@ PARTITION_MISTAKES = (
         "(notebook 03, section 2. Window partition and reverse).",
     ),
     Mistake(
+        "strided-windows",
+        lambda x, M: rearrange(x, "b (m1 nh) (m2 nw) c -> (b nh nw) m1 m2 c", m1=M, m2=M),
+        "your windows are not blocks of neighbours: you split H as (M, H/M) instead of (H/M, M), so a window "
+        "takes every (H/M)-th row and every (W/M)-th column, tokens spread over the whole map. The window "
+        "grid index comes first, the position inside the window second: (nh m1) (nw m2) "
+        "(notebook 03, section 2. Window partition and reverse).",
+    ),
+    Mistake(
         "unfold-channels-first",
         lambda x, M: F.unfold(x.permute(0, 3, 1, 2), kernel_size=M, stride=M).transpose(1, 2).reshape(
             -1, M, M, x.shape[-1]),
@@ -111,7 +119,7 @@ def check_window_partition(fn) -> Result:
     Cases: square and non-square maps, batch 1-3, M = 2, 3, 4, 7 and M equal to the map side,
     float32 and float64 (the result keeps the input's dtype; the gradient must reach ``x``). Recognised
     mistakes: column-major windows, batch last, a reshape without moving the axes, windows transposed
-    inside, F.unfold's (c m1 m2) read as (m1 m2 c).
+    inside, strided windows ((m1 nh) instead of (nh m1)), F.unfold's (c m1 m2) read as (m1 m2 c).
     """
     return WINDOW_PARTITION.check(fn)
 
@@ -163,6 +171,13 @@ REVERSE_MISTAKES = (
         "(notebook 03, section 2. Window partition and reverse).",
     ),
     Mistake(
+        "transposed-window",
+        lambda w, M, H, W: rearrange(w, "(b nh nw) m1 m2 c -> b (nh m2) (nw m1) c", nh=H // M, nw=W // M),
+        "the windows go back to the right places, but each is transposed: the first axis of a window is its "
+        "row (m1, which goes with H) and the second its column (m2, with W); you put m1 along W "
+        "(notebook 03, section 2. Window partition and reverse).",
+    ),
+    Mistake(
         "grid-H-W-swapped",
         lambda w, M, H, W: rearrange(w, "(b nh nw) m1 m2 c -> b (nh m1) (nw m2) c", nh=W // M, nw=H // M).reshape(
             -1, H, W, w.shape[-1]),
@@ -191,8 +206,8 @@ def check_window_reverse(fn) -> Result:
     """Check a learner's ``window_reverse(windows, M, H, W)``: [B*nW, M, M, C] -> [B, H, W, C].
 
     Cases: the windows of :func:`check_window_partition`'s maps. Recognised mistakes: windows read
-    column-major, batch last, a reshape without moving the axes, H and W swapped (in the output's shape
-    or in the window grid). The gradient must reach ``windows``.
+    column-major, batch last, a reshape without moving the axes, each window transposed, H and W swapped
+    (in the output's shape or in the window grid). The gradient must reach ``windows``.
     """
     return WINDOW_REVERSE.check(fn)
 
@@ -229,6 +244,15 @@ COST_MISTAKES = (
     Mistake("attention-counted-once", lambda h, w, C, M: 4 * h * w * C**2 + M**2 * h * w * C,
             "the attention has two matrix products of M^2 hwC each: QK^T and the weights times V "
             + _COST_HINT + "."),
+    Mistake("attention-of-one-window", lambda h, w, C, M: 4 * h * w * C**2 + 2 * M**4 * C,
+            "your attention term, 2 M^4 C, is that of ONE window (M^2 tokens, each compared with M^2 keys): "
+            "there are hw/M^2 windows, so multiply it by their number " + _COST_HINT + "."),
+    Mistake("one-window-only", lambda h, w, C, M: 4 * M**2 * C**2 + 2 * M**4 * C,
+            "that is the cost of one window (M^2 tokens); the map has hw/M^2 windows, and the question asks "
+            "for all of them " + _COST_HINT + "."),
+    Mistake("attention-without-C", lambda h, w, C, M: 4 * h * w * C**2 + 2 * M**2 * h * w,
+            "your attention term has no C: each of the M^2 hwC products of QK^T is a dot product of C "
+            "numbers, and so is each weighted sum of the values " + _COST_HINT + "."),
 )
 
 WMSA_MACS = Exercise(
@@ -249,7 +273,8 @@ def check_wmsa_macs(fn) -> Result:
 
     Cases: square and non-square maps, C = 8 to 384, M = 4, 7, 8. Recognised mistakes: the global
     MSA formula, projections missing, M instead of M^2, the output projection missing, FLOPs instead
-    of MACs, one attention product instead of two.
+    of MACs, one attention product instead of two, the attention of one window (forgot the hw/M^2
+    windows), the cost of one window only, the attention term without C.
     """
     return WMSA_MACS.check(fn)
 
@@ -276,6 +301,21 @@ MSA_TWICE_WMSA_TOKENS = Question(
         Mistake("projections-dropped", 2 * 7**2,
                 "you doubled only the attention term: 2(hw)^2C = 2 x 2M^2hwC. The projections 4hwC^2 are part "
                 "of both totals, and doubling W-MSA doubles them too " + _COST_HINT + "."),
+        Mistake("side-not-tokens-exact", 290**0.5,
+                "that is the side of a square map; the question asks for the number of tokens hw "
+                + _COST_HINT + "."),
+        Mistake("M-not-squared", 2 * 96 + 2 * 7,
+                "your W-MSA attention term has M where it needs M^2: each token is compared with the M^2 tokens "
+                "of its window, 2 M^2 hwC " + _COST_HINT + "."),
+        Mistake("three-projections", 1.5 * 96 + 2 * 7**2,
+                "you counted three projections, 3hwC^2: q, k, v AND the output projection make 4hwC^2, in both "
+                "MSA and W-MSA " + _COST_HINT + "."),
+        Mistake("attention-counted-once", 2 * 96 + 7**2,
+                "your W-MSA attention term is M^2 hwC: it is 2 M^2 hwC, two products (QK^T and the weights "
+                "times V), as MSA's is 2 (hw)^2 C " + _COST_HINT + "."),
+        Mistake("doubled-answer", 2 * _tokens_where_msa_costs_twice(),
+                "you doubled the solution: hw itself is the answer, the 'twice' is already in the equation "
+                "MSA = 2 x W-MSA " + _COST_HINT + "."),
     ),
     summary="the number of tokens at which global MSA costs twice W-MSA (C = 96, M = 7)",
 )
@@ -286,7 +326,8 @@ def check_msa_twice_wmsa_tokens(fn) -> Result:
     as much as W-MSA? ``fn`` returns the number (or is the number itself).
 
     Recognised wrong answers: the side of the map instead of the token count (17 or 18), the point
-    where the attention terms are equal (M^2), doubling only the attention term (2M^2).
+    where the attention terms are equal (M^2), doubling only the attention term (2M^2), M instead of M^2,
+    three projections, one attention product, twice the answer.
     """
     return MSA_TWICE_WMSA_TOKENS.check(fn)
 
