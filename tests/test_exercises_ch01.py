@@ -297,8 +297,8 @@ def test_embed_other_failures_are_reported():
         patches = rearrange(images, "b c (h p1) (w p2) -> b h w (p1 p2 c)", p1=2, p2=2)
         return patches @ embed.proj.weight.flatten(1)
 
-    def wrong_shape(images, embed):  # channels first
-        return embed_einsum(images, embed).permute(0, 3, 1, 2)
+    def wrong_shape(images, embed):  # a channel lost (channels first is a named mistake)
+        return embed_einsum(images, embed)[..., :-1]
 
     def wrong_dtype(images, embed):
         return embed_einsum(images, embed).float()
@@ -496,3 +496,44 @@ def test_overlapping_patches_stubs_errors_and_odd_answers():
 def test_overlapping_patches_must_let_the_gradient_through():
     result = check_overlapping_patches(lambda images, K, S, p: overlap_unfold(images.detach(), K, S, p))
     assert result.status == "failed" and "gradient" in str(result), str(result)
+
+
+# --- the student-tester's unnamed attempts --------------------------------------------------------
+
+def test_more_partition_mistakes_are_named():
+    def plain_reshape(im, P):
+        B, C, H, W = im.shape
+        return im.reshape(B, H // P, W // P, P * P * C)
+
+    for fn, name in [(plain_reshape, "reshape-channels-first"),
+                     (lambda im, P: rearrange(im, "b c (p1 h) (p2 w) -> b h w (p1 p2 c)", p1=P, p2=P),
+                      "strided-patches")]:
+        result = check_patch_partition(fn)
+        assert result.mistake == name and "notebook 01" in str(result), str(result)
+
+
+def test_embed_channels_first_is_named():
+    result = check_patch_embed(lambda im, embed: ch01.patch_embed(im, embed).permute(0, 3, 1, 2))
+    assert result.mistake == "channels-first" and "channels first" in str(result), str(result)
+
+
+@pytest.mark.parametrize("value, mistake", [
+    (2 * (56 * 56 * 48 * 128) + 56 * 56 * 128, "flops-projection"),
+    (56 * 56 * 48 * 128 + 2 * 56 * 56 * 128, "two-per-output"),
+    (224 * 224 * 48 * 128 + 224 * 224 * 128, "pixels-as-tokens")])
+def test_more_macs_mistakes_are_named(value, mistake):
+    assert check_patch_embed_macs(lambda: value).mistake == mistake
+
+
+def overlap_one_side(im, K, S, p):
+    x = F.pad(im, (0, 2 * p, 0, 2 * p)).unfold(2, K, S).unfold(3, K, S)
+    return rearrange(x, "b c h w p1 p2 -> b h w (p1 p2 c)")
+
+
+def overlap_grid_transposed(im, K, S, p):
+    x = F.pad(im, (p, p, p, p)).unfold(2, K, S).unfold(3, K, S)
+    return rearrange(x, "b c h w p1 p2 -> b w h (p1 p2 c)")
+
+
+OVERLAP_WRONG += [(overlap_one_side, "padding-one-side", "bottom and right"),
+                  (overlap_grid_transposed, "grid-transposed", "grid is transposed")]

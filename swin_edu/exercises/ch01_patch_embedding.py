@@ -118,6 +118,22 @@ PARTITION_MISTAKES = (
         + _ref(PARTITION) + ".",
     ),
     Mistake(
+        "reshape-channels-first",
+        lambda images, P: images.reshape(images.shape[0], images.shape[2] // P, images.shape[3] // P, -1),
+        "you reshaped the [B, C_in, H, W] image straight to [B, H/P, W/P, P*P*C_in] without moving any axis: "
+        "each of your 'patches' is P*P*C_in consecutive numbers of the channels-first tensor (part of one "
+        "channel's rows), not a P x P square with its C_in values per pixel. Split H into (H/P, P) and W into "
+        "(W/P, P), move the patch-grid axes first and the channels last, then flatten (p1 p2 c) "
+        + _ref(PARTITION) + ".",
+    ),
+    Mistake(
+        "strided-patches",
+        lambda images, P: rearrange(images, "b c (p1 h) (p2 w) -> b h w (p1 p2 c)", p1=P, p2=P),
+        "your patches are not P x P squares of neighbours: you split H as (P, H/P) instead of (H/P, P), so a "
+        "patch takes every (H/P)-th row and every (W/P)-th column, pixels spread over the whole image. The "
+        "patch-grid index comes first, the pixel inside the patch second: (h p1) (w p2) " + _ref(PARTITION) + ".",
+    ),
+    Mistake(
         "grid-transposed",
         lambda images, P: rearrange(images, "b c (h p1) (w p2) -> b w h (p1 p2 c)", p1=P, p2=P),
         "your patch grid is transposed: the output must be [B, H/P, W/P, P*P*C_in], the patch row first "
@@ -153,7 +169,8 @@ def check_patch_partition(fn) -> Result:
     Each patch is flattened as (p1 p2 c): row inside the patch, column inside the patch, channel.
     Cases: square and non-square images (wider and taller), 2 or 3 channels, P = 2, 3, 4 and 16
     (one patch), batch 1 and 2, float32 and float64. Recognised mistakes: patches flattened
-    (c p1 p2), patches transposed (p2 p1 c), a reshape without moving the axes, the patch grid
+    (c p1 p2), patches transposed (p2 p1 c), a reshape without moving the axes (of the channels-last
+    or of the channels-first image), strided patches ((p1 h) instead of (h p1)), the patch grid
     transposed, the result channels first.
     """
     return PATCH_PARTITION.check(fn)
@@ -263,6 +280,13 @@ EMBED_MISTAKES = (
         "or F.layer_norm(z, (C,), embed.norm.weight, embed.norm.bias, embed.norm.eps) " + _ref(NORM) + ".",
     ),
     Mistake(
+        "channels-first",
+        lambda images, embed: embed(images).permute(0, 3, 1, 2),
+        "your tokens are right but laid out channels first, [B, C, H/P, W/P] (the convolution's layout): "
+        "Swin's tokens are channels last, [B, H/P, W/P, C], one C-vector per patch, which is also the axis "
+        "the LayerNorm normalises " + _ref(LINEAR) + ".",
+    ),
+    Mistake(
         "layernorm-unbiased",
         lambda images, embed: _layer_norm_unbiased(_tokens(images, embed), embed.norm),
         "your LayerNorm divides by the unbiased standard deviation (torch.var / torch.std divide by C - 1 "
@@ -294,7 +318,7 @@ def check_patch_embed(fn) -> Result:
     float32 and float64, LayerNorms with non-trivial scale and shift. Recognised mistakes: weight
     flattened (c p1 p2) against (p1 p2 c) patches, patches (c p1 p2) against a (p1 p2 c) weight, a
     transposed kernel, the bias forgotten, the LayerNorm forgotten, the LayerNorm without its scale
-    and shift, a LayerNorm with the unbiased variance.
+    and shift, a LayerNorm with the unbiased variance, the result channels first.
     """
     return PATCH_EMBED.check(fn)
 
@@ -331,6 +355,17 @@ def _macs_question() -> Question:
             Mistake("no-colours", n * c_out * P * P + norm,
                     "each patch has 4*4*3 = 48 numbers, not 16: the 3 colour channels are part of every patch "
                     "vector " + _ref(PARTITION) + "."),
+            Mistake("flops-projection", 2 * projection + norm,
+                    "you counted the projection in FLOPs (2 per multiply-accumulate, a multiply and an add): "
+                    "PatchEmbed.flops counts multiply-accumulates, one per product " + _ref(COST) + "."),
+            Mistake("two-per-output", projection + 2 * norm,
+                    "you counted 2 operations per output value besides the projection (the bias addition, or the "
+                    "LayerNorm's scale and shift separately): PatchEmbed.flops counts the projection's products "
+                    "and one multiply-accumulate per output value for the LayerNorm, nothing for the bias "
+                    + _ref(COST) + "."),
+            Mistake("pixels-as-tokens", 224 * 224 * (c_out * c_in * P * P + c_out),
+                    "you took every pixel as a token (224*224): the projection runs once per PATCH, "
+                    "(224/4) x (224/4) = 56*56 tokens " + _ref(PARTITION) + "."),
             Mistake("swin-t", swin_t.flops(224, 224),
                     "that is Swin-T's patch embedding (C = 96): Swin-B embeds into C = 128 channels "
                     + _ref(COST) + "."),
@@ -348,7 +383,9 @@ def check_patch_embed_macs(fn) -> Result:
     as ``PatchEmbed.flops`` counts them (projection + LayerNorm).
 
     Recognised wrong values: the projection only, FlopCounterMode's FLOPs of the projection, the
-    total doubled (FLOPs), patches of 16 numbers (colours forgotten), Swin-T's count (C = 96).
+    total doubled (FLOPs), the projection in FLOPs, 2 per output value besides the projection (bias, or
+    scale and shift), every pixel as a token, patches of 16 numbers (colours forgotten), Swin-T's count
+    (C = 96).
     """
     return PATCH_EMBED_MACS.check(fn)
 
@@ -452,6 +489,19 @@ OVERLAP_MISTAKES = (
         "Give F.pad a pair per axis, last axis first: F.pad(images, (p, p, p, p)) " + _ref(LINEAR) + ".",
     ),
     Mistake(
+        "padding-one-side",
+        lambda images, K, S, p: _overlap_by(images, K, S, p, pad=(0, 2 * p, 0, 2 * p)),
+        "you put all the padding at the bottom and right, F.pad(images, (0, 2p, 0, 2p)): the first patch then "
+        "starts on the image's first pixel instead of `padding` zeros before it. Pad p on each of the four "
+        "sides, F.pad(images, (p, p, p, p)) (left, right, top, bottom) " + _ref(LINEAR) + ".",
+    ),
+    Mistake(
+        "grid-transposed",
+        lambda images, K, S, p: _overlap_by(images, K, S, p, "b w h (p1 p2 c)"),
+        "your patch grid is transposed: the output must be [B, H', W', K*K*C_in], the patch row first (from H) "
+        "and the patch column second (from W); yours puts the columns first " + _ref(PARTITION) + ".",
+    ),
+    Mistake(
         "stride-K",
         lambda images, K, S, p: _overlap_by(images, K, K, p),
         "your patches do not overlap: they start every K pixels (stride K, as in notebook 01), not every "
@@ -487,8 +537,8 @@ def check_overlapping_patches(fn) -> Result:
 
     Cases: 4x4 to 16x12 images, 1 to 3 channels, K = 3, 4, 5, 7 with S = 1 to 4, padding 0 to 3, one
     non-overlapping case (K = S), float32 and float64. Recognised mistakes: the order (c p1 p2) of
-    F.unfold, transposed patches, no padding, the columns padded only, stride K, the last patch row and
-    column dropped.
+    F.unfold, transposed patches, no padding, the columns padded only, all padding bottom and right,
+    the patch grid transposed, stride K, the last patch row and column dropped.
     """
     return OVERLAPPING_PATCHES.check(fn)
 
