@@ -118,8 +118,8 @@ def test_merge_other_failures_are_reported():
     def dots(x):
         ...
 
-    def wrong_shape(x):  # the merged tokens without their channels concatenated
-        return torch.stack([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-2)
+    def wrong_shape(x):  # three pieces only (stacking the four is a named mistake)
+        return torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2]], dim=-1)
 
     def wrong_dtype(x):
         return merge_slices(x).half()
@@ -463,3 +463,59 @@ def test_merge_patches_3d_stubs_errors_and_odd_answers():
 def test_merge_patches_3d_must_let_the_gradient_through():
     result = check_merge_patches_3d(lambda x, t: merge3d_slices(x.detach(), t))
     assert result.status == "failed" and "gradient" in str(result), str(result)
+
+
+# --- the student-tester's unnamed attempts --------------------------------------------------------
+
+def _pieces(x):
+    return [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]]
+
+
+def test_merge_grid_transposed_and_stacked_pieces_are_named():
+    result = check_merge_patches(lambda x: torch.cat(_pieces(x), -1).transpose(1, 2))
+    assert result.mistake == "grid-transposed", str(result)
+    result = check_merge_patches(lambda x: torch.stack(_pieces(x), -2))
+    assert result.mistake == "stacked" and "torch.cat" in str(result), str(result)
+
+
+def test_more_stage_shapes_mistakes_are_named():
+    for fn, name in [
+            (lambda H, W, P, C, n: [(H // P // 2**(i + 1), W // P // 2**(i + 1), C * 2**(i + 1)) for i in range(n)],
+             "one-stage-late"),
+            (lambda H, W, P, C, n: [(H // P // 2**i, W // P // 2**i, C * 2**i) for i in range(1, n + 1)],
+             "one-stage-late"),
+            (lambda H, W, P, C, n: [(W // P // 2**i, H // P // 2**i, C * 2**i) for i in range(n)], "H-W-swapped"),
+            (lambda H, W, P, C, n: [(H // P // 2**i, W // P // 2**i, C * 2**i) for i in range(n - 1)],
+             "one-stage-missing")]:
+        result = check_stage_shapes(fn)
+        assert result.mistake == name, str(result)
+
+
+def test_more_merging_params_mistakes_are_named():
+    for value, name in [(sum(8 * C + 8 * C * C for C in (96, 192, 384, 768)), "four-mergings"),
+                        (3 * (8 * 96 + 8 * 96 * 96), "same-C"), (sum(8 * C + 4 * C * C for C in (96, 192, 384)),
+                                                                 "reduction-to-C")]:
+        assert check_merging_params(lambda: value).mistake == name
+    assert "Swin V2" in str(check_merging_params(lambda: sum(4 * C + 8 * C * C for C in (96, 192, 384))))
+
+
+def merge3d_frames_strided(x, t):
+    return rearrange(x, "b (pt d) (h p1) (w p2) c -> b d h w (pt p2 p1 c)", pt=t, p1=2, p2=2)
+
+
+def merge3d_grid_transposed(x, t):
+    return rearrange(x, "b (d pt) (h p1) (w p2) c -> b d w h (pt p2 p1 c)", pt=t, p1=2, p2=2)
+
+
+MERGE3D_WRONG += [(merge3d_frames_strided, "frames-strided", "not neighbours"),
+                  (merge3d_grid_transposed, "grid-transposed", "transposed")]
+
+
+def test_stage_shapes_instructions_follow_the_one_type_rule():
+    # floats compare by value (DTYPE_POLICY): the instructions must not demand ints the check does not demand
+    import json
+    from pathlib import Path
+    nb = json.loads((Path(__file__).parents[1] / "notebooks/homework/source/swin/hw02_patch_merging.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "so that they are ints, as shapes must be" not in text
+    assert check_stage_shapes(lambda H, W, P, C, n: [(H / P / 2**i, W / P / 2**i, C * 2.0**i) for i in range(n)]).passed

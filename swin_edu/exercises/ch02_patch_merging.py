@@ -109,6 +109,20 @@ MERGE_MISTAKES = (
         "(h h2), not (h2 h) " + _ref(SUBGRIDS) + ".",
     ),
     Mistake(
+        "grid-transposed",
+        lambda x: torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -1).transpose(1, 2),
+        "your merged tokens are right but the grid is transposed: the output must be [B, H/2, W/2, 4C], the "
+        "row first (from H) and the column second (from W); yours puts the columns first (a transpose or a "
+        "(w h) in the output pattern) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "stacked",
+        lambda x: torch.stack([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -2),
+        "your four pieces are the right ones in the right order, but stacked on a new axis, [B, H/2, W/2, 4, C]: "
+        "a merged token is ONE vector of 4C numbers, the pieces concatenated along the channels, "
+        "torch.cat(pieces, dim=-1) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
         "slices-on-batch",
         lambda x: torch.cat([x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]], dim=-1),
         "your slices act on the batch and H: on a [B, H, W, C] tensor x[0::2, 0::2] steps through images "
@@ -137,7 +151,8 @@ def check_merge_patches(fn) -> Result:
     x[:, 2i+1, 2j+1] (x0, x1, x2, x3). Cases: square and non-square maps (wider and taller, odd
     H/2 and W/2), C = 2 to 8, batch 1 to 3, float32 and float64. Recognised mistakes: the pieces in
     row-major order, channels interleaved (stack then flatten), a reshape without moving the axes,
-    quadrants instead of interleaved sub-grids, slices on the batch dimension.
+    quadrants instead of interleaved sub-grids, the grid transposed, the pieces stacked on a new axis,
+    slices on the batch dimension.
     """
     return MERGE_PATCHES.check(fn)
 
@@ -214,6 +229,26 @@ STAGE_MISTAKES = (
         + _ref(HIERARCHY) + ".",
     ),
     Mistake(
+        "one-stage-late",
+        lambda H, W, P, C, n: [(H // P // 2 ** (i + 1), W // P // 2 ** (i + 1), C * 2 ** (i + 1)) for i in range(n)],
+        "your list starts one stage late: your first entry is stage 2's shape. Stage 1 works on the "
+        "embedding's output, (H/P, W/P, C), with no merging before it; stage i is halved and doubled i - 1 "
+        "times (a loop from 1, or a merging before every stage, gives this) " + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
+        "one-stage-missing",
+        lambda H, W, P, C, n: [(H // P // 2**i, W // P // 2**i, C * 2**i) for i in range(n - 1)],
+        "your list is one stage short: give num_stages entries, one per stage, stage 1 included "
+        "(range(num_stages), not range(num_stages - 1): there are num_stages - 1 mergings but num_stages "
+        "stages) " + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
+        "H-W-swapped",
+        lambda H, W, P, C, n: [(W // P // 2**i, H // P // 2**i, C * 2**i) for i in range(n)],
+        "your H_i and W_i are swapped: each tuple is (H_i, W_i, C_i), the rows (from H) first and the "
+        "columns (from W) second (visible only on non-square images) " + _ref(HIERARCHY) + ".",
+    ),
+    Mistake(
         "square-only",
         lambda H, W, P, C, n: [(H // P // 2**i, H // P // 2**i, C * 2**i) for i in range(n)],
         "your shapes are right for square images only: H and W shrink separately, H_i from H and W_i from "
@@ -239,7 +274,8 @@ def check_stage_shapes(fn) -> Result:
     Cases: square and non-square images (wider and taller), P = 2, 4, 8, C = 8 to 128, 1 to 4
     stages, Swin-T and swin_cifar among them. Recognised mistakes: halving at stage 1 too, channels
     not doubling, channels quadrupling (4C kept), channels doubled at stage 1 too, the patch size
-    forgotten, the patch embedding listed as a stage, H used for W (square only).
+    forgotten, the patch embedding listed as a stage, the list one stage late (merging before stage 1,
+    or a loop from 1), one stage missing, H and W swapped, H used for W (square only).
     """
     return STAGE_SHAPES.check(fn)
 
@@ -270,11 +306,21 @@ def _params_question() -> Question:
                     "the reduction has no bias, Linear(4C, 2C, bias=False): its 4C x 2C weight is all " + _ref(LAYER)
                     + "."),
             Mistake("layernorm-4C", sum(8 * C * C + 4 * C for C in dims),
-                    "you counted 4C for the LayerNorm: it normalises the 4C concatenated channels (before the "
-                    "reduction) and has both a scale and a shift, 2 x 4C = 8C " + _ref(LAYER) + "."),
+                    "you counted 4C for the LayerNorm (a scale only, or a scale and a shift over 2C, after the "
+                    "reduction as in Swin V2): Swin's LayerNorm normalises the 4C concatenated channels, BEFORE the "
+                    "reduction, and has both a scale and a shift, 2 x 4C = 8C " + _ref(LAYER) + "."),
             Mistake("output-channels", _count([2 * C for C in dims]),
                     "you took each merging's output channels as C: the three mergings take C = 96, 192, 384 "
                     "(the channels of stages 1-3) and give 2C " + _ref(HIERARCHY) + "."),
+            Mistake("four-mergings", _count(dims + [8 * 96]),
+                    "you counted four mergings: Swin-T has four stages but only three PatchMerging layers, "
+                    "between stages 1-2, 2-3 and 3-4 (nothing follows stage 4) " + _ref(HIERARCHY) + "."),
+            Mistake("same-C", _count([96] * 3),
+                    "you used C = 96 for all three mergings: each stage has twice the channels of the one "
+                    "before, so the mergings take C = 96, 192 and 384 " + _ref(HIERARCHY) + "."),
+            Mistake("reduction-to-C", sum(4 * C * C + 8 * C for C in dims),
+                    "your reduction maps 4C to C: PatchMerging's Linear maps 4C to 2C (the channels double "
+                    "from stage to stage), 4C x 2C weights " + _ref(LAYER) + "."),
         ),
         summary="parameters of the three PatchMerging layers of Swin-T",
     )
@@ -289,7 +335,8 @@ def check_merging_params(fn) -> Result:
     no bias) each).
 
     Recognised wrong values: the LayerNorms forgotten, a bias counted in the reduction, 4C counted
-    for a LayerNorm (scale only, or over 2C), each merging's output channels taken as C.
+    for a LayerNorm (scale only, or over 2C), each merging's output channels taken as C, four mergings,
+    C = 96 for all three, a reduction 4C -> C.
     """
     return MERGING_PARAMS.check(fn)
 
@@ -402,6 +449,19 @@ MERGE_3D_MISTAKES = (
         + _ref(SUBGRIDS) + ".",
     ),
     Mistake(
+        "frames-strided",
+        lambda x, t: rearrange(x, "b (pt d) (h ph) (w pw) c -> b d h w (pt pw ph c)", pt=t, ph=2, pw=2),
+        "your merged frames are not neighbours: you split D as (t, D/t) instead of (D/t, t), so frame d is "
+        "paired with frame d + D/t. Pair frames 2d and 2d+1: (d pt), the merged index first, the offset second, "
+        "as for the rows and columns " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
+        "grid-transposed",
+        lambda x, t: _merge_3d(x, t).transpose(2, 3),
+        "your merged tokens are right but each frame's grid is transposed: the output is [B, D/t, H/2, W/2, 4tC], "
+        "the row (from H) before the column (from W) " + _ref(SUBGRIDS) + ".",
+    ),
+    Mistake(
         "2-D-slices-on-D-and-H",
         lambda x, t: torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1),
         "your slices act on D and H: on a [B, D, H, W, C] tensor notebook 02's x[:, 0::2, 0::2] steps "
@@ -430,7 +490,8 @@ def check_merge_patches_3d(fn) -> Result:
 
     Cases: 2x2x2 to 4x8x6 videos, t = 1 and 2, C = 1 to 3, batch 1 and 2, float32 and float64.
     Recognised mistakes: the pieces in reading order, the frame offset fastest, interleaved channels,
-    frames not merged (t ignored), every second frame dropped, notebook 02's slices applied to D and H.
+    frames not merged (t ignored), every second frame dropped, frames paired d and d + D/t, the grid
+    transposed, notebook 02's slices applied to D and H.
     """
     return MERGE_PATCHES_3D.check(fn)
 
