@@ -266,7 +266,7 @@ def mask_column_major(H, W, M, s):
 
 
 def test_shifted_window_mask_mistakes_are_named():
-    for fn, name, phrase in [(mask_minus_inf, "minus-inf", "-inf where the official code uses -100"),
+    for fn, name, phrase in [(mask_minus_inf, "minus-inf", "-inf where the official code"),
                              (mask_inverted, "inverted", "your mask is inverted"),
                              (mask_boolean, "boolean", "boolean mask"),
                              (mask_integer, "integer-mask", "holds integers"),
@@ -315,7 +315,22 @@ def test_shifted_window_mask_broken_answers():
 
 
 def test_references_are_the_package():
-    assert check_region_map(region_map).passed and check_shifted_window_mask(shifted_window_mask).passed
+    assert check_region_map(region_map).passed
+    # the package's mask cuts the labels with window_partition, which hw04's Exercise 2 puts off limits
+    assert check_shifted_window_mask(mask_window_loop).passed
+
+
+def test_notebook_04s_two_cells_do_not_answer_exercise_2():
+    from swin_edu import MASK_VALUE, window_partition
+
+    def copied(H, W, M, s):  # notebook 04, section 4's second cell, with the learner's labels
+        window_labels = window_partition(regions_arithmetic(H, W, M, s)[None, :, :, None], M).flatten(1)
+        return torch.where(window_labels[:, :, None] == window_labels[:, None, :], 0.0, MASK_VALUE)
+
+    result = check_shifted_window_mask(copied)
+    assert result.status == "failed" and "`window_partition`" in str(result) and "off limits" in str(result)
+    result = check_shifted_window_mask(lambda H, W, M, s: copied(H, W, M, s) if s else shifted_window_mask(H, W, M, s))
+    assert result.status == "failed"
 
 
 # --- masked_pairs_top_right -----------------------------------------------------------------------
@@ -325,7 +340,9 @@ def test_masked_pairs_top_right():
     assert check_masked_pairs_top_right(lambda: 2 * tokens_a * tokens_b).passed
     assert check_masked_pairs_top_right(lambda: 49 * 49 - tokens_a ** 2 - tokens_b ** 2).passed
     assert check_masked_pairs_top_right(lambda: 1176.0).passed
-    assert check_masked_pairs_top_right(lambda: int((shifted_window_mask(56, 56, 7, 3)[7] != 0).sum())).passed
+    # swin_edu's own mask is off limits, and the check sees it (as region_map's check does)
+    off = check_masked_pairs_top_right(lambda: int((shifted_window_mask(56, 56, 7, 3)[7] != 0).sum()))
+    assert off.status == "failed" and "`shifted_window_mask`" in str(off) and "off limits" in str(off), str(off)
     assert check_masked_pairs_top_right(lambda: torch.tensor(1176)).passed
     for value, name in [(tokens_a * tokens_b, "unordered-pairs"), (tokens_a ** 2 + tokens_b ** 2, "unmasked-pairs"),
                         (49 * 49 - (16 ** 2 + 2 * 12 ** 2 + 9 ** 2), "bottom-right-window"),
@@ -513,7 +530,11 @@ PER_AXIS_WRONG = [(per_axis_official, "official-rule", "the official rule"),
                   (per_axis_swapped, "shifts-swapped", "shifts are on the wrong axes"),
                   (per_axis_both_or_nothing, "mask-needs-both-shifts", "only one axis shifts"),
                   (per_axis_one_cuts_tuple, "same-cuts-both-axes", "cut the columns with the rows' slices"),
-                  (per_axis_tokens_by_column, "tokens-column-major", "numbered column by column")]
+                  (per_axis_tokens_by_column, "tokens-column-major", "numbered column by column"),
+                  (lambda H, W, M, s: per_axis_with_where(H, W, M, s).masked_fill(
+                      per_axis_with_where(H, W, M, s) != 0, float("-inf")), "minus-inf", "-inf"),
+                  (lambda H, W, M, s: per_axis_windows_by_column(H, W, M, s), "windows-column-major",
+                   "column-major order")]
 
 
 def test_per_axis_shift_mask_mistakes_are_named():
@@ -541,3 +562,56 @@ def test_per_axis_shift_mask_stubs_errors_and_odd_answers():
                 lambda *a: per_axis_bands(*a) * 2, lambda *a: per_axis_bands(*a).long()):
         result = check_per_axis_shift_mask(odd)
         assert result.status == "failed" and result.mistake is None, str(result)
+
+
+def per_axis_with_where(H, W, M, s):
+    return ch04._per_axis_shift_mask(H, W, M, s)
+
+
+def per_axis_windows_by_column(H, W, M, s):  # the student-tester's: named "tokens by column" before
+    Mh, Mw = min(H, M), min(W, M)
+    sh, sw = (0 if H <= M else s), (0 if W <= M else s)
+
+    def bands(L, m, sx):
+        r = torch.arange(L)
+        return torch.zeros(L, dtype=torch.long) if sx == 0 else (r >= L - m).long() + (r >= L - sx).long()
+
+    labels = 3 * bands(H, Mh, sh)[:, None] + bands(W, Mw, sw)[None, :]
+    windows = rearrange(labels, "(nh mh) (nw mw) -> (nw nh) (mh mw)", mh=Mh, mw=Mw)
+    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, -100.0)
+
+
+def test_more_region_map_mistakes_are_named():
+    def cuts(row_cuts, H, W):
+        out = torch.zeros(H, W, dtype=torch.long)
+        for i, r in enumerate(row_cuts):
+            for j, c in enumerate(row_cuts):
+                out[r, c] = 3 * i + j
+        return out
+
+    for fn, name in [
+            (lambda H, W, M, s: cuts((slice(0, -M), slice(-M, -(M - s)), slice(-(M - s), None)), H, W) if s
+             else torch.zeros(H, W, dtype=torch.long), "cut-at-M-minus-s"),
+            (lambda H, W, M, s: cuts((slice(0, s), slice(s, M), slice(M, None)), H, W) if s
+             else torch.zeros(H, W, dtype=torch.long), "cuts-at-the-start"),
+            (lambda H, W, M, s: regions_arithmetic(W, H, M, s), "H-W-swapped"),
+            (lambda H, W, M, s: torch.zeros(H, W, dtype=torch.long), "all-zeros")]:
+        result = check_region_map(fn)
+        assert result.mistake == name, str(result)
+
+
+def test_more_mask_mistakes_are_named_and_minus_inf_does_not_answer_question_2():
+    def by_hand(H, W, M, s):
+        return mask_window_loop(H, W, M, s)
+
+    assert check_shifted_window_mask(lambda H, W, M, s: -by_hand(H, W, M, s) + 0.0).mistake == "plus-100"
+    for check, fn in [(check_shifted_window_mask, mask_minus_inf),
+                      (check_per_axis_shift_mask, PER_AXIS_WRONG[-2][0])]:
+        report = str(check(fn))
+        assert "-inf" in report and "NaN" not in report and "fully masked" not in report, report
+
+
+def test_more_masked_pairs_mistakes_are_named():
+    for value, name in [(-117600.0, "sum-of-mask"), (0, "second-window"), (24, "widths-not-tokens"),
+                        (75264, "times-windows")]:
+        assert check_masked_pairs_top_right(lambda: value).mistake == name

@@ -31,7 +31,7 @@ TOY = Exercise(
 def test_reference_passes(name):
     exercise = EXERCISES[name]
     if isinstance(exercise, Exercise):  # the reference may call what a learner must not (e.g. the block itself)
-        exercise, answer = dataclasses.replace(exercise, forbidden=None), exercise.reference
+        exercise, answer = dataclasses.replace(exercise, forbidden=None, off_limits=()), exercise.reference
     else:
         answer = exercise.answer
     result = exercise.check(answer)
@@ -316,3 +316,22 @@ def test_model_parts_check_the_gradient():
     model_parts = {"patch_partition", "patch_embed", "merge_patches", "window_partition", "window_reverse",
                    "relative_position_bias", "swin_block_forward"}
     assert model_parts <= {n for n, e in EXERCISES.items() if getattr(e, "gradients", False)}
+
+
+def test_a_question_can_put_package_functions_off_limits():
+    from swin_edu import region_map
+    question = Question(name="q", notebook="04_x", section="4. S", answer=0,
+                        off_limits=((region_map, "swin_edu's own region_map"),))
+    assert question.check(lambda: 0).passed
+    import swin_edu
+    result = question.check(lambda: int(swin_edu.region_map(4, 4, 2, 1)[0, 0]))
+    assert result.status == "failed" and "`swin_edu.region_map`" in str(result) and "off limits" in str(result)
+    assert question.check(0).passed  # a bare number cannot be looked into
+
+
+def test_a_mistake_is_named_only_when_it_agrees_on_every_case():
+    exercise = Exercise(name="f", notebook="03_x", section="5. S", reference=lambda a: a * a,
+                        cases=lambda: [Case("a = 2", (2,)), Case("a = 3", (3,))],
+                        mistakes=(Mistake("doubled", lambda a: 2 * a, "you doubled a"),))
+    assert exercise.check(lambda a: 2 * a).mistake == "doubled"
+    assert exercise.check(lambda a: a + 2).mistake is None  # 4 on the first case too, but not the same mistake

@@ -497,6 +497,9 @@ class Exercise:
             reference's (a ``.detach()``, ``.data``, numpy round trip or ``torch.no_grad()`` fails).
         call: optional ``call(case) -> str`` describing the call(s) the check makes, for functions
             that are called in another way than once with the case's arguments.
+        off_limits: ``(target, "what to call it")`` pairs: package functions (not modules or torch
+            functions: ``forbidden`` watches those) that a right answer must not name in its code, e.g.
+            ``swin_edu.window_partition`` where the exercise asks to cut the windows by hand.
     """
 
     name: str
@@ -513,6 +516,7 @@ class Exercise:
     params: Sequence[str] = ()
     gradients: bool = False
     call: Callable | None = None
+    off_limits: Sequence = ()
 
     @property
     def where(self) -> str:
@@ -565,6 +569,11 @@ class Exercise:
         if used:
             return Result(self.name, FAILED, f"{self.name}: FAILED: your function calls {used}, the package's own "
                           f"answer: the exercise is to write it yourself {self.where}")
+        for target, what in self.off_limits:
+            used = _uses(fn, target)
+            if used:
+                return Result(self.name, FAILED, f"{self.name}: FAILED: your function calls {used}, {what}, which "
+                              f"this exercise puts off limits: write that part yourself {self.where}")
         labels = "; ".join(c.label for c in cases)
         return Result(self.name, PASSED, f"{self.name}: passed ({len(cases)} cases: {labels})")
 
@@ -725,6 +734,9 @@ class Question:
             that rounding kept next to it counts, see :data:`DTYPE_POLICY`).
         mistakes: :class:`Mistake` entries whose ``produce`` is the wrong value they stand for.
         atol, rtol: tolerances for floating-point answers.
+        off_limits: ``(target, "what to call it")`` pairs: package functions the answer must not be
+            computed with; a right answer from a function whose code names one of them fails (the
+            static look of :func:`_uses`, as for an exercise's reference).
     """
 
     name: str
@@ -735,6 +747,7 @@ class Question:
     atol: float = 1e-6
     rtol: float = 1e-6
     summary: str = ""
+    off_limits: Sequence = ()
 
     def check(self, value) -> Result:
         """Compare ``value`` with the answer; a stub (None, ``...``) is "not attempted yet".
@@ -744,7 +757,7 @@ class Question:
         the check calls it, and the check reports it as not attempted).
         """
         where = f"(re-read notebook {self.notebook[:2]}, section {self.section})"
-        call = ""
+        call, function = "", value
         if callable(value):
             try:
                 got = value()
@@ -760,6 +773,12 @@ class Question:
                           "in a function, did you forget `return`?)")
         problem = _value_problem(self.answer, value, self.atol, self.rtol)
         if problem is None:
+            for target, what in self.off_limits if callable(function) else ():
+                used = _uses(function, target)
+                if used:
+                    return Result(self.name, FAILED, f"{self.name}: FAILED: your function calls {used}, {what}, "
+                                  f"which the question puts off limits: compute the answer with your own code "
+                                  f"(or by hand) {where}")
             return Result(self.name, PASSED, f"{self.name}: passed")
         if isinstance(self.answer, (int, float)) and not isinstance(self.answer, bool):
             kind = _number_type_problem(_as_number(value))

@@ -141,6 +141,35 @@ REGION_MISTAKES = (
         "gets label 8. Return zeros when s == 0, as the official code does (it only builds a mask when "
         f"the shift is > 0) {WHERE_REGIONS}.",
     ),
+    Mistake(
+        "cut-at-M-minus-s",
+        lambda H, W, M, s: _labels_from_cuts(H, W, *[(slice(0, -M), slice(-M, -(M - s)), slice(-(M - s), None))] * 2)
+        if 0 < s < M and M - s != s else region_map(H, W, M, s),
+        "your last cut is at L-(M-s) instead of L-s: the wrapped-around band is the last s rows (columns) of the "
+        "rolled map, the s rows that torch.roll(x, -s) moved from the top to the bottom, so the cuts are "
+        f"slice(0, -M), slice(-M, -s), slice(-s, None) {WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "cuts-at-the-start",
+        lambda H, W, M, s: _labels_from_cuts(H, W, *[(slice(0, s), slice(s, M), slice(M, None))] * 2) if s
+        else region_map(H, W, M, s),
+        "your cuts are at the START of each axis, slice(0, s), slice(s, M), slice(M, None): the official ones "
+        "are at the end, slice(0, -M), slice(-M, -s), slice(-s, None), on the map rolled by (-s, -s) "
+        f"{WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "H-W-swapped",
+        lambda H, W, M, s: region_map(W, H, M, s),
+        "your label map is [W, H], H and W swapped: the result has H rows and W columns, labels[r, c] for "
+        f"row r < H and column c < W (visible only on non-square maps) {WHERE_REGIONS}.",
+    ),
+    Mistake(
+        "all-zeros",
+        lambda H, W, M, s: torch.zeros(H, W, dtype=torch.int64),
+        "every label of yours is 0: with a shift s > 0 the rolled map has nine regions, each band of rows "
+        "and of columns gets its own label (3i + j); only s = 0 gives all zeros. Did the loop that writes the "
+        f"labels run, and write into the tensor you return? {WHERE_REGIONS}.",
+    ),
 )
 
 RELABELLED = Mistake(
@@ -202,7 +231,8 @@ def check_region_map(fn) -> Result:
     (H = M: one row of windows, row band 0 empty, six regions) and 14x21 (M = 7), Swin-T's 56x56
     (M = 7, s = 3), and s = 0 (all zeros). Recognised mistakes: the
     labels rolled back onto the original map, the numbering on the original map, column-major numbering, M
-    and s swapped in the slices, the columns cut at H-M and H-s, shift 0 not handled, and any other
+    and s swapped in the slices, the columns cut at H-M and H-s, shift 0 not handled, the last cut at
+    L-(M-s), the cuts at the start of the axes (a roll by +s), H and W swapped, all zeros, and any other
     numbering of the right nine regions.
     """
     return REGION_MAP.check(fn)
@@ -236,10 +266,8 @@ MASK_MISTAKES = (
     Mistake(
         "minus-inf",
         lambda H, W, M, s: _mask_with(_same(_window_labels(region_map(H, W, M, s), M)), 0.0, float("-inf")),
-        "your mask uses -inf where the official code uses -100 (MASK_VALUE). Inside SW-MSA both hide "
-        "the other regions, but they are not the same numbers: -inf turns a fully masked row into NaN, "
-        "and the checkpoints, timm and torchvision use -100. Fill with -100.0 "
-        f"(notebook 04, section {DTYPES}).",
+        "your mask uses -inf where the official code, timm and torchvision use -100 (MASK_VALUE): fill the "
+        f"entries across regions with -100.0 (notebook 04, section {DTYPES}).",
     ),
     Mistake(
         "inverted",
@@ -247,6 +275,20 @@ MASK_MISTAKES = (
         "your mask is inverted: it puts -100 on pairs from the SAME region and 0 across regions, so a "
         "token would attend only to the wrapped-around tokens. The entry is 0 where the two labels are "
         f"equal and -100 where they differ {WHERE_MASK}.",
+    ),
+    Mistake(
+        "plus-100",
+        lambda H, W, M, s: _mask_with(_same(_window_labels(region_map(H, W, M, s), M)), 0.0, 100.0),
+        "your mask holds +100 across regions: added to the logits, +100 makes the other regions' keys take ALL "
+        "the attention instead of none. The entries across regions are -100 (MASK_VALUE) "
+        f"{WHERE_MASK}.",
+    ),
+    Mistake(
+        "label-difference",
+        lambda H, W, M, s: (lambda w: (w[:, :, None] - w[:, None, :]).float())(_window_labels(region_map(H, W, M, s), M)),
+        "your mask holds the differences of the labels (label_i - label_j), not 0 / -100: the difference only "
+        "says WHETHER two labels differ; turn it into the mask with torch.where(diff == 0, 0.0, -100.0) or "
+        f"masked_fill(diff != 0, -100.0) {WHERE_MASK}.",
     ),
     Mistake(
         "boolean",
@@ -321,6 +363,9 @@ SHIFTED_WINDOW_MASK = Exercise(
     mistakes=MASK_MISTAKES,
     explain=_explain_mask,
     summary="the [nW, N, N] float32 mask: 0 within a region, -100 across regions",
+    # notebook 04's two cells (region labels, then window_partition and a comparison) are the whole answer: the
+    # homework asks to cut the label map into windows by hand, as hw03 did
+    off_limits=((window_partition, "swin_edu's own window_partition"), (region_map, "swin_edu's own region_map")),
 )
 
 
@@ -329,9 +374,10 @@ def check_shifted_window_mask(fn) -> Result:
 
     Cases: those of :func:`check_region_map` (square and non-square maps, one with H = M, M = 2, 4,
     7, s = 1, 2, 3 and 0). The inputs are integers, so the answer is always float32. Recognised mistakes: -inf
-    instead of -100, the mask inverted, a boolean mask, an integer mask, labels of the original
-    (un-rolled) map, label windows cut as row strips, tokens numbered column by column inside each
-    window, windows in column-major order.
+    instead of -100, +100, the label differences themselves, the mask inverted, a boolean mask, an integer
+    mask, labels of the original (un-rolled) map, label windows cut as row strips, tokens numbered column
+    by column inside each window, windows in column-major order. swin_edu's window_partition and
+    region_map are off limits (the learner cuts the label map into windows).
     """
     return SHIFTED_WINDOW_MASK.check(fn)
 
@@ -368,11 +414,25 @@ MASKED_PAIRS_TOP_RIGHT = Question(
         Mistake("whole-mask", int((shifted_window_mask(*_STAGE1) != 0).sum()),
                 "you counted the masked entries of all 64 windows; the question asks about one window, "
                 f"the top-right one (window 7) {WHERE_MASK}."),
+        Mistake("sum-of-mask", MASK_VALUE * _ANSWER,
+                "that is the SUM of the window's mask, -100 per masked entry: the question asks how many entries "
+                f"are masked; count them, (mask != 0).sum() {WHERE_MASK}."),
+        Mistake("second-window", _masked_pairs(*_STAGE1, 1),
+                "window 1 is the second window of the FIRST row, inside region 0: nothing is masked there. The "
+                "top-right window is the last window of the first row (the windows are numbered row by row) "
+                f"{WHERE_MASK}."),
+        Mistake("widths-not-tokens", 2 * 4 * 3,
+                "you counted with the two regions' widths in columns (4 and 3): each region spans the window's "
+                f"7 rows, count its tokens {WHERE_MASK}."),
+        Mistake("times-windows", 64 * _ANSWER,
+                "you multiplied by the number of windows (64): the question asks about ONE window, the top-right "
+                f"one, and the other windows do not all mask the same pairs {WHERE_MASK}."),
         Mistake("running-example", _masked_pairs(8, 8, 4, 2, 1),
                 "that is the notebook's 8x8 example (M = 4); the question is about Swin-T's first stage, "
                 f"56x56 with M = 7 and s = 3 {WHERE_MASK}."),
     ),
     summary="how many (query, key) pairs are masked in the top-right window of 56x56, M = 7, s = 3",
+    off_limits=((shifted_window_mask, "swin_edu's own shifted_window_mask"), (region_map, "swin_edu's own region_map")),
 )
 
 
@@ -381,8 +441,9 @@ def check_masked_pairs_top_right(fn) -> Result:
     window of Swin-T's first stage (56x56 map, M = 7, s = 3)?
 
     ``fn`` is a function of no arguments returning the number. Recognised wrong values: unordered
-    pairs (half the answer), the unmasked pairs, the bottom-right window, the whole mask, the
-    notebook's 8x8 example.
+    pairs (half the answer), the unmasked pairs, the bottom-right window, the whole mask, the sum of
+    the mask, window 1, the regions' widths, times the number of windows, the notebook's 8x8 example.
+    A function that calls swin_edu's shifted_window_mask or region_map fails even when right.
     """
     return MASKED_PAIRS_TOP_RIGHT.check(fn)
 
@@ -410,14 +471,15 @@ def _bands_rolled(L: int, M: int, s: int) -> torch.Tensor:
     return torch.zeros(L, dtype=torch.int64) if s == 0 else (r >= L - M).long() + (r >= L - s).long()
 
 
-def _rect_mask(H: int, W: int, window, shift, cuts_from_rows: bool = False, tokens: str = "(mh mw)") -> torch.Tensor:
+def _rect_mask(H: int, W: int, window, shift, cuts_from_rows: bool = False, tokens: str = "(mh mw)",
+               windows: str = "(nh nw)") -> torch.Tensor:
     """[nW, Mh*Mw, Mh*Mw] float32 mask of Mh x Mw windows on the map rolled by (-sh, -sw); with
     ``cuts_from_rows`` the columns are (wrongly) cut with the rows' window and shift."""
     (Mh, Mw), (sh, sw) = window, shift
     cols = _bands_rolled(W, Mh, sh) if cuts_from_rows else _bands_rolled(W, Mw, sw)
     labels = 3 * _bands_rolled(H, Mh, sh)[:, None] + cols[None, :]
-    windows = rearrange(labels, f"(nh mh) (nw mw) -> (nh nw) {tokens}", mh=Mh, mw=Mw)
-    return torch.where(windows[:, :, None] == windows[:, None, :], 0.0, MASK_VALUE)
+    cut = rearrange(labels, f"(nh mh) (nw mw) -> {windows} {tokens}", mh=Mh, mw=Mw)
+    return torch.where(cut[:, :, None] == cut[:, None, :], 0.0, MASK_VALUE)
 
 
 def _per_axis_shift_mask(H: int, W: int, M: int, s: int) -> torch.Tensor:
@@ -505,6 +567,20 @@ PER_AXIS_MISTAKES = (
         f"(notebook 04, section {MASK}).",
     ),
     Mistake(
+        "minus-inf",
+        lambda H, W, M, s: _per_axis_shift_mask(H, W, M, s).masked_fill(_per_axis_shift_mask(H, W, M, s) != 0,
+                                                                         float("-inf")),
+        "your mask uses -inf where timm and the official code use -100 (MASK_VALUE): fill the entries across "
+        f"regions with -100.0 (notebook 04, section {DTYPES}).",
+    ),
+    Mistake(
+        "windows-column-major",
+        lambda H, W, M, s: _rect_mask(H, W, *_per_axis_rule(H, W, M, s), windows="(nw nh)"),
+        "your windows come in column-major order: window 1 must be the window to the right of window 0 (the "
+        "next one along the row of windows), yours is the one below it. Order the window grid row by row, "
+        f"(nh nw) (notebook 04, section {MASK}).",
+    ),
+    Mistake(
         "tokens-column-major",
         lambda H, W, M, s: _rect_mask(H, W, *_per_axis_rule(H, W, M, s), tokens="(mw mh)"),
         "your windows are in the right order, but the tokens inside each window are numbered column by "
@@ -548,7 +624,7 @@ def check_per_axis_shift_mask(fn) -> Result:
     Cases: 2x4 to 14x21 maps, M = 2, 4, 7, with both, one or no axis shifted, windows 2x2, 3x3, 3x4,
     4x3, 4x7, 7x7. Recognised mistakes: the official rule (square window, no shift at all), the shift kept
     on a short axis, the shifts on the wrong axes, no mask unless both axes shift, the columns cut with the
-    rows' slices, tokens column-major inside each window.
+    rows' slices, -inf instead of -100, windows column-major, tokens column-major inside each window.
     """
     return PER_AXIS_SHIFT_MASK.check(fn)
 
