@@ -399,3 +399,55 @@ def test_relative_position_index_3d_stubs_errors_and_odd_answers():
                 lambda *a: index3d_divmod(*a)[:-1], lambda *a: index3d_divmod(*a).tolist()):
         result = check_relative_position_index_3d(odd)
         assert result.status == "failed" and result.mistake is None, str(result)
+
+
+# --- the student-tester's unnamed or half-named attempts ------------------------------------------
+
+def _D(a, L):
+    return a[:, None] - a[None, :] + L - 1
+
+
+def test_more_index_mistakes_are_named():
+    from swin_edu.exercises import check_relative_position_index
+
+    def mult_2m(M):
+        t = torch.arange(M * M)
+        return _D(t // M, M) * (2 * M) + _D(t % M, M)
+
+    def column_major(M):
+        t = torch.arange(M * M)
+        return _D(t % M, M) * (2 * M - 1) + _D(t // M, M)
+
+    assert check_relative_position_index(mult_2m).mistake == "multiplier-2M"
+    assert "column by column" in str(check_relative_position_index(column_major))
+
+
+def test_more_bias_parameter_mistakes_are_named():
+    from swin_edu.exercises import check_bias_parameters_swin_t
+    for value, name in [(225 * 138, "2M+1-side"), (169 * (2 * 3 + 2 * 6 + 2 * 12 + 6 * 24), "depths-misread"),
+                        (169 * 138 // 2, "shifted-blocks-only")]:
+        assert check_bias_parameters_swin_t(lambda: value).mistake == name
+
+
+def index3d_frame_column_row(Md, Mh, Mw):  # the student-tester's: h fastest inside each frame
+    t = torch.arange(Md * Mh * Mw)
+    d, h, w = t // (Mh * Mw), t % Mh, (t // Mh) % Mw
+    return _D(d, Md) * (2 * Mh - 1) * (2 * Mw - 1) + _D(h, Mh) * (2 * Mw - 1) + _D(w, Mw)
+
+
+def index3d_dd_wrong_sides(Md, Mh, Mw):
+    t = torch.arange(Md * Mh * Mw)
+    d, h, w = t // (Mh * Mw), (t // Mw) % Mh, t % Mw
+    return _D(d, Md) * (2 * Md - 1) * (2 * Mh - 1) + _D(h, Mh) * (2 * Mw - 1) + _D(w, Mw)
+
+
+INDEX3D_WRONG += [(index3d_frame_column_row, "tokens-column-major", "column by column"),
+                  (index3d_dd_wrong_sides, "time-multiplier-wrong-sides", "(2Md-1)(2Mh-1)")]
+
+
+def test_3d_tokens_column_major_is_worded_for_the_case():
+    from swin_edu.exercises import check_relative_position_index_3d
+    result = check_relative_position_index_3d(index3d_frame_column_row)
+    assert result.mistake == "tokens-column-major" and "next frame" not in str(result), str(result)
+    result = check_relative_position_index_3d(index3d_w_slowest)  # first fails on a one-frame window
+    assert "Md = 1" in str(result) and "one below" in str(result), str(result)

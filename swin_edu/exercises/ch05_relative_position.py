@@ -91,8 +91,16 @@ INDEX_MISTAKES = (
         "dy-dx-swapped",
         _dy_dx_swapped,
         "dy and dx play swapped roles: the row offset dy = y_i - y_j (y = t // M) is the one multiplied "
-        "by 2M-1, the column offset dx (x = t % M) is added. A common cause: torch.meshgrid with "
-        f"indexing=\"xy\" instead of \"ij\" {WHERE_INDEX}.",
+        "by 2M-1, the column offset dx (x = t % M) is added. Common causes: torch.meshgrid with "
+        "indexing=\"xy\" instead of \"ij\", or tokens numbered column by column (y = t % M, x = t // M: "
+        f"the same index) {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "multiplier-2M",
+        lambda M: (_offsets(M)[0] + M - 1) * (2 * M) + (_offsets(M)[1] + M - 1),
+        "you multiplied the shifted dy by 2M instead of 2M-1: the multiplier is the number of values dx "
+        "takes, -(M-1)..M-1, that is 2M-1; with 2M the index skips entries and runs past the end of the "
+        f"(2M-1)^2-row table {WHERE_INDEX}.",
     ),
     Mistake(
         "key-minus-query",
@@ -137,7 +145,7 @@ def check_relative_position_index(fn) -> Result:
     (dy + M-1)(2M-1) + (dx + M-1) for query i and key j, (dy, dx) = (y_i - y_j, x_i - x_j).
 
     Cases: M = 2, 3, 4, 7, 12 and 1. Recognised mistakes: no shift by M-1, only dy shifted,
-    multiplier M instead of 2M-1, dy and dx swapped (meshgrid "xy"), key minus query (the
+    multiplier M or 2M instead of 2M-1, dy and dx swapped (meshgrid "xy", or tokens column-major), key minus query (the
     transpose), a float index.
     """
     return RELATIVE_POSITION_INDEX.check(fn)
@@ -251,6 +259,15 @@ BIAS_PARAMETERS_SWIN_T = Question(
         Mistake("bias-entries", _WINDOW ** 4 * _HEADS,
                 "you counted the entries of the expanded bias [nH, N, N] (N = 49); the parameters are the "
                 f"table's (2M-1)^2 x nH numbers, the bias is gathered from them {WHERE_BIAS}."),
+        Mistake("2M+1-side", (2 * _WINDOW + 1) ** 2 * _HEADS,
+                "you gave the table (2M+1)^2 = 225 rows: an offset along an axis runs from -(M-1) to M-1, "
+                f"2M-1 values, so the table has (2M-1)^2 = 169 rows {WHERE_INDEX}."),
+        Mistake("depths-misread", _ROWS * (2 * 3 + 2 * 6 + 2 * 12 + 6 * 24),
+                "you used depths 2-2-2-6: Swin-T's are 2-2-6-2, the six blocks in stage 3 (12 heads), two in "
+                f"stage 4 (24 heads) {WHERE_BIAS}."),
+        Mistake("shifted-blocks-only", _ANSWER // 2,
+                "you counted half the blocks (the shifted ones?): EVERY block has a relative position bias "
+                f"table, W-MSA and SW-MSA alike {WHERE_BIAS}."),
     ),
     summary="how many relative position bias parameters Swin-T has (all blocks, all heads)",
 )
@@ -262,7 +279,7 @@ def check_bias_parameters_swin_t(fn) -> Result:
 
     ``fn`` is a function of no arguments returning the number. Recognised wrong values: one table
     per stage, one column per table, M^2 or 2M-1 entries instead of (2M-1)^2, the entries of the
-    expanded bias.
+    expanded bias, (2M+1)^2 entries, depths misread as 2-2-2-6, half the blocks.
     """
     return BIAS_PARAMETERS_SWIN_T.check(fn)
 
@@ -277,11 +294,11 @@ EXERCISES = [RELATIVE_POSITION_INDEX, RELATIVE_POSITION_BIAS, BIAS_PARAMETERS_SW
 
 def _offsets_3d(Md: int, Mh: int, Mw: int, tokens: str = "dhw") -> tuple[torch.Tensor, ...]:
     """(dd, dh, dw), each [N, N] int64: query minus key, tokens numbered row-major (d slowest, w
-    fastest); ``tokens="whd"`` numbers them w slowest instead (a mistake)."""
-    grids = torch.meshgrid(torch.arange(Md), torch.arange(Mh), torch.arange(Mw), indexing="ij")
-    if tokens == "whd":
-        grids = tuple(g.permute(2, 1, 0) for g in grids)
-    d, h, w = (g.flatten() for g in grids)
+    fastest); another order of "dhw" numbers them in that order, the first slowest (a mistake)."""
+    sizes = {"d": Md, "h": Mh, "w": Mw}
+    grids = torch.meshgrid(*(torch.arange(sizes[a]) for a in tokens), indexing="ij")  # tokens[0] slowest
+    coords = {a: g.flatten() for a, g in zip(tokens, grids)}
+    d, h, w = coords["d"], coords["h"], coords["w"]
     return d[:, None] - d[None, :], h[:, None] - h[None, :], w[:, None] - w[None, :]
 
 
@@ -362,10 +379,25 @@ INDEX_3D_MISTAKES = (
     Mistake(
         "tokens-w-slowest",
         lambda Md, Mh, Mw: _index_3d_with((2 * Mh - 1) * (2 * Mw - 1), 2 * Mw - 1, Md, Mh, Mw, tokens="whd"),
-        "your offsets are right, but you numbered the tokens with w slowest (token 1 is the next frame, "
-        "not the right neighbour): the window's tokens are numbered row-major, d slowest, then h, then w, "
+        "your offsets are right, but you numbered the tokens with w slowest: token 1 must be the right "
+        "neighbour of token 0, yours is the next frame (the one below, when Md = 1): the window's tokens are numbered row-major, d slowest, then h, then w, "
         "as window partition flattens them; torch.meshgrid(..., indexing=\"ij\") over (d, h, w) gives "
         f"that order {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "tokens-column-major",
+        lambda Md, Mh, Mw: _index_3d_with((2 * Mh - 1) * (2 * Mw - 1), 2 * Mw - 1, Md, Mh, Mw, tokens="dwh"),
+        "your offsets are right, but inside each frame you numbered the tokens column by column (token 1 is "
+        "the one below token 0, not its right neighbour): the window's tokens are numbered row-major, d "
+        "slowest, then h, then w, as window partition flattens them; torch.meshgrid(..., indexing=\"ij\") "
+        f"over (d, h, w) gives that order {WHERE_INDEX}.",
+    ),
+    Mistake(
+        "time-multiplier-wrong-sides",
+        lambda Md, Mh, Mw: _index_3d_with((2 * Md - 1) * (2 * Mh - 1), 2 * Mw - 1, Md, Mh, Mw),
+        "you multiplied the shifted dd by (2Md-1)(2Mh-1): the multiplier of an offset is the number of "
+        "values of the offsets AFTER it, dh and dw, so dd's is (2Mh-1)(2Mw-1) (its own 2Md-1 values do "
+        f"not enter) {WHERE_INDEX}.",
     ),
 )
 
@@ -396,7 +428,8 @@ def check_relative_position_index_3d(fn) -> Result:
 
     Cases: 1x2x3 and 1x3x2 (rectangles), 2x2x2, 2x2x3, 2x3x4, 1x7x7, 3x4x5 and Video Swin-T's 8x7x7.
     Recognised mistakes: dh multiplied by 2Mh-1, dd multiplied by 2Mh-1 only, no shifts, key minus query,
-    the axes in reverse order, the window sides as multipliers, tokens numbered w slowest.
+    the axes in reverse order, the window sides as multipliers, dd multiplied by (2Md-1)(2Mh-1), tokens
+    numbered w slowest, tokens column by column inside each frame.
     """
     return RELATIVE_POSITION_INDEX_3D.check(fn)
 
