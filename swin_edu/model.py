@@ -151,7 +151,7 @@ class SwinTransformer(nn.Module):
         self.plan = stage_plan(img_size, patch_size, embed_dim, depths, num_heads, window_size)
         self.img_size, self.in_chans, self.num_classes = img_size, in_chans, num_classes
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
-        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()  # stochastic depth, block by block
+        rates = torch.linspace(0, drop_path_rate, sum(depths), device="cpu").tolist()  # stochastic depth, block by block
         first = 0  # index of the stage's first block among all blocks
         layers = []
         for stage in self.plan:

@@ -40,6 +40,12 @@ def _model(name):
     return se.SwinTransformer(**CONFIGS[name]).eval()
 
 
+def _shapes_only(name):
+    """The model on the meta device: its parameters' shapes and flops() without allocating or initialising them."""
+    with torch.device("meta"):
+        return se.SwinTransformer(**CONFIGS[name])  # not _model: its cache must keep the CPU models
+
+
 def count_parameters(config):
     """Notebook 00's formula: parameters from the configuration alone."""
     C, depths, heads, M = config["embed_dim"], config["depths"], config["num_heads"], _get(config, "window_size")
@@ -75,18 +81,18 @@ def count_macs(config):
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_parameter_formula_equals_the_built_model(name):
-    assert count_parameters(CONFIGS[name]) == sum(p.numel() for p in _model(name).parameters())
+    assert count_parameters(CONFIGS[name]) == sum(p.numel() for p in _shapes_only(name).parameters())
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_mac_formula_equals_model_flops(name):
-    assert count_macs(CONFIGS[name]) == _model(name).flops()
+    assert count_macs(CONFIGS[name]) == _shapes_only(name).flops()
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_every_block_costs_12HWC2_plus_2M2HWC_plus_2HWC(name):
     # W-MSA and SW-MSA blocks cost the same: the roll and the mask are not counted
-    for layer in _model(name).layers:
+    for layer in _shapes_only(name).layers:
         for block in layer.blocks:
             (H, W), M, C = block.input_resolution, block.window_size, block.attn.dim
             assert block.flops() == 12 * H * W * C**2 + 2 * M * M * H * W * C + 2 * H * W * C
