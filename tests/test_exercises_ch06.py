@@ -152,7 +152,7 @@ def wrong_norm1_twice(block, x):
 
 
 BLOCK_WRONG = [
-    (wrong_no_roll_back, "roll-not-undone", "roll the map back by (+s, +s)"),
+    (wrong_no_roll_back, "roll-not-undone", "roll the map back after window_reverse"),
     (wrong_roll_twice, "rolled-twice-same-way", "rolled by (-s, -s) twice"),
     (wrong_plus_first, "roll-plus-first", "rolls go the wrong way round"),
     (wrong_no_mask, "mask-forgotten", "pass block.attn_mask"),
@@ -164,6 +164,8 @@ BLOCK_WRONG = [
     (wrong_no_mlp_residual, "no-mlp-residual", "residual connection around the MLP"),
     (wrong_no_norm2, "no-norm2", "without LayerNorm"),
     (wrong_norm1_twice, "norm1-twice", "norm2 before the MLP"),
+    (lambda block, x: _student_block(prenorm=False)(block, x), "norm-after-attention", "AFTER the attention"),
+    (lambda block, x: _student_block(roll=False)(block, x), "no-roll", "never rolls"),
 ]
 
 
@@ -310,6 +312,7 @@ RATES_WRONG = [
      "rise per stage, not per block"),
     (lambda depths, r: [rate for stage in rates_arithmetic(depths, r) for rate in stage], "flat-list",
      "one flat list"),
+    (lambda d, r: [v[::-1] for v in swin_edu_rates(d, r)][::-1], "reversed", "backwards"),
 ]
 
 
@@ -385,7 +388,7 @@ def test_shifted_blocks_stub_error_and_unexplained_value():
 
     assert check_shifted_blocks_swin_t(stub).status == "not attempted"
     assert check_shifted_blocks_swin_t(lambda: None).status == "not attempted"
-    unexplained = check_shifted_blocks_swin_t(lambda: 4)  # explained by no mistake
+    unexplained = check_shifted_blocks_swin_t(lambda: 8)  # explained by no mistake
     assert unexplained.status == "failed" and unexplained.mistake is None and "notebook 06" in str(unexplained)
     error = check_shifted_blocks_swin_t(lambda: 1 // 0)
     assert error.status == "error" and "ZeroDivisionError" in str(error)
@@ -579,3 +582,115 @@ def test_shifted_window_mask_3d_stubs_errors_and_odd_answers():
                 lambda *a: mask3d_bands(*a) * 2, lambda *a: mask3d_bands(*a)[:, :, :1]):
         result = check_shifted_window_mask_3d(odd)
         assert result.status == "failed" and result.mistake is None, str(result)
+
+
+# --- the student-tester's unnamed attempts, and notebook 06's cell ---------------------------------
+
+def _student_block(prenorm=True, roll=True):
+    from einops import rearrange
+    from swin_edu import window_partition, window_reverse
+
+    def f(block, x):
+        B, H, W, C = x.shape
+        M, s = block.window_size, block.shift_size
+        h = block.norm1(x) if prenorm else x
+        if s and roll:
+            h = torch.roll(h, (-s, -s), (1, 2))
+        t = block.attn(rearrange(window_partition(h, M), "n a b c -> n (a b) c"), block.attn_mask)
+        h = window_reverse(rearrange(t, "n (a b) c -> n a b c", a=M), M, H, W)
+        if s and roll:
+            h = torch.roll(h, (s, s), (1, 2))
+        if not prenorm:
+            h = block.norm1(h)
+        z = x + h
+        return z + block.mlp(block.norm2(z))
+    return f
+
+
+def test_more_block_mistakes_are_named_and_the_roll_back_report_does_not_answer_question_1():
+    from swin_edu.exercises import check_swin_block_forward
+    assert check_swin_block_forward(_student_block()).passed
+    assert check_swin_block_forward(_student_block(prenorm=False)).mistake == "norm-after-attention"
+    assert check_swin_block_forward(_student_block(roll=False)).mistake == "no-roll"
+    from swin_edu.exercises.ch06_whole_swin import BLOCK_MISTAKES
+    roll_back = next(m for m in BLOCK_MISTAKES if m.name == "roll-not-undone")
+    assert "W-MSA is right" not in roll_back.diagnosis and "stays rolled" not in roll_back.diagnosis
+
+
+def test_notebook_06s_block_cell_does_not_answer_exercise_1():
+    from einops import rearrange
+    from swin_edu import shifted_window_mask, window_partition, window_reverse
+    from swin_edu.exercises import check_swin_block_forward
+
+    def swin_block(block, x):  # notebook 06, section 2's cell
+        B, H, W, C = x.shape
+        M, s = block.window_size, block.shift_size
+        h = block.norm1(x)
+        if s:
+            h = torch.roll(h, shifts=(-s, -s), dims=(1, 2))
+        windows = rearrange(window_partition(h, M), "bw m1 m2 c -> bw (m1 m2) c")
+        mask = shifted_window_mask(H, W, M, s) if s else None
+        windows = block.attn(windows, mask)
+        h = window_reverse(rearrange(windows, "bw (m1 m2) c -> bw m1 m2 c", m1=M), M, H, W)
+        if s:
+            h = torch.roll(h, shifts=(s, s), dims=(1, 2))
+        x = x + h
+        return x + block.mlp(block.norm2(x))
+
+    result = check_swin_block_forward(swin_block)
+    assert result.status == "failed" and "`shifted_window_mask`" in str(result) and "off limits" in str(result)
+
+
+def test_more_drop_path_and_shifted_block_mistakes_are_named():
+    from swin_edu.exercises import check_drop_path_rates, check_shifted_blocks_swin_t
+
+    def forward(depths, r):
+        v = torch.linspace(0, r, sum(depths)).tolist()
+        out, i = [], 0
+        for d in depths:
+            out.append(v[i:i + d])
+            i += d
+        return out
+
+    assert check_drop_path_rates(lambda d, r: [v[::-1] for v in forward(d, r)][::-1]).mistake == "reversed"
+    assert check_shifted_blocks_swin_t(lambda: 4).mistake == "all-blocks-of-shifting-stages"
+    assert check_shifted_blocks_swin_t(lambda: 1).mistake == "stage-1-only"
+
+
+def _bands3(L, M, s):
+    p = torch.arange(L)
+    return torch.zeros(L, dtype=torch.long) if s == 0 else (p >= L - M).long() + (p >= L - s).long()
+
+
+def _m3(D, H, W, window, shift, order="d h w", tok="a b c", fill=-100.0, unique=True):
+    from einops import rearrange
+    (Md, Mh, Mw), (sd, sh, sw) = window, shift
+    k = (9, 3) if unique else (1, 1)
+    lab = (k[0] * _bands3(D, Md, sd)[:, None, None] + k[1] * _bands3(H, Mh, sh)[None, :, None]
+           + _bands3(W, Mw, sw)[None, None, :])
+    wl = rearrange(lab, f"(d a) (h b) (w c) -> ({order}) ({tok})", a=Md, b=Mh, c=Mw)
+    return torch.where(wl[:, :, None] == wl[:, None, :], 0.0, fill)
+
+
+MASK3D_WRONG += [(lambda D, H, W, w, s: _m3(D, H, W, w, s, order="w h d"), "windows-reversed", "wrong order"),
+                 (lambda D, H, W, w, s: _m3(D, H, W, w, s, tok="c b a"), "tokens-reversed", "(w, h, d)"),
+                 (lambda D, H, W, w, s: _m3(D, H, W, w, s, fill=float("-inf")), "minus-inf", "-inf"),
+                 (lambda D, H, W, w, s: _m3(D, H, W, w, tuple(s)[::-1]), "shift-reversed", "wrong axes"),
+                 (lambda D, H, W, w, s: _m3(D, H, W, w, s, unique=False), "labels-not-unique", "same label")]
+
+
+def test_3d_mask_generic_reports_point_to_notebook_04():
+    from swin_edu.exercises import check_shifted_window_mask_3d
+    generic = str(check_shifted_window_mask_3d(lambda D, H, W, w, s: _m3(D, H, W, w, s) * 0.5))
+    assert "notebook 04, section 4. The regions" in generic and "notebook 06" not in generic, generic
+
+
+
+
+def swin_edu_rates(depths, r):
+    v = torch.linspace(0, r, sum(depths)).tolist()
+    out, i = [], 0
+    for d in depths:
+        out.append(v[i:i + d])
+        i += d
+    return out

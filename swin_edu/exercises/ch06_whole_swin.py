@@ -12,7 +12,7 @@ from einops import rearrange
 
 from ..block import SwinBlock
 from ..model import SwinStage
-from ..windows import window_partition, window_reverse
+from ..windows import shifted_window_mask, window_partition, window_reverse
 from ._core import Case, Exercise, Mistake, Question, Result
 
 __all__ = ["check_swin_block_forward", "check_drop_path_rates", "check_shifted_blocks_swin_t"]
@@ -93,6 +93,11 @@ def _post_norm(block, x):
     return block.norm2(x + block.mlp(x))
 
 
+def _norm_after_attention(block, x):
+    x = x + block.norm1(_attention(block, x))
+    return x + block.mlp(block.norm2(x))
+
+
 def _residual_of_normalised(block, x):
     x = block.norm1(x)
     x = x + _attention(block, x)
@@ -126,9 +131,8 @@ def _where(s: str) -> str:
 BLOCK_MISTAKES = (
     Mistake(
         "roll-not-undone", _with_attention(roll_back=(0, 0)),
-        "W-MSA is right, but in the shifted block your output stays rolled: after window_reverse, roll "
-        "the map back by (+s, +s) so that every token returns to its place "
-        + _where(BLOCK_SECTION) + ".",
+        "you do not roll the map back after window_reverse: the last step of SW-MSA is the roll by "
+        "(+s, +s) that undoes the first one " + _where(BLOCK_SECTION) + ".",
     ),
     Mistake(
         "rolled-twice-same-way",
@@ -167,6 +171,18 @@ BLOCK_MISTAKES = (
         "you normalise after the residual addition (post-norm, as in the original Transformer): Swin is "
         "pre-norm, x + attention(norm1(x)), then x + mlp(norm2(x)); the residual path itself is never "
         "normalised " + _where(EQUATIONS_SECTION) + ".",
+    ),
+    Mistake(
+        "norm-after-attention", _norm_after_attention,
+        "your norm1 comes AFTER the attention, x + norm1(attention(x)) (Swin V2's res-post-norm): Swin is "
+        "pre-norm, the attention gets norm1(x) and its output is added to x as it is "
+        + _where(EQUATIONS_SECTION) + ".",
+    ),
+    Mistake(
+        "no-roll", _with_attention(roll_first=(0, 0), roll_back=(0, 0)),
+        "your shifted block never rolls the map: it cuts the windows of the UNROLLED map and applies the "
+        "mask made for the rolled one. Roll by (-s, -s) before window_partition (and back by (+s, +s) "
+        "after window_reverse) " + _where(BLOCK_SECTION) + ".",
     ),
     Mistake(
         "residual-of-normalised", _residual_of_normalised,
@@ -221,6 +237,9 @@ SWIN_BLOCK_FORWARD = Exercise(
     summary="one Swin block (W-MSA or SW-MSA) from its norm1, attn, norm2, mlp, mask and shift",
     forbidden=lambda block, x: [(block, "block(x)"),
                                 (block.shifted_window_attention, "block.shifted_window_attention")],
+    # notebook 06's cell builds the mask with swin_edu's function: the homework takes it from the block
+    off_limits=((shifted_window_mask, "swin_edu's own shifted_window_mask (hw04 built it; the block "
+                 "carries it as block.attn_mask)"),),
     gradients=True,  # a block is trained: the gradient must reach its parameters (and x) as through block(x)
 )
 
@@ -236,8 +255,10 @@ def check_swin_block_forward(fn) -> Result:
     and ``x`` as through ``block(x)`` (no ``torch.no_grad()``, no ``.detach()``). Recognised mistakes: the
     roll not undone, rolled twice the same way, the rolls in the wrong order (+s first), the mask
     forgotten, rolled along the wrong dims ((2, 3), or (0, 1) as for a 2-D map),
-    post-norm, the residual taken from the normalised input, a residual missing around the attention
-    or the MLP, no LayerNorm before the MLP, norm1 used twice.
+    post-norm, norm1 after the attention (res-post-norm), no roll at all, the residual taken from the
+    normalised input, a residual missing around the attention or the MLP, no LayerNorm before the MLP,
+    norm1 used twice. swin_edu's shifted_window_mask is off limits (notebook 06's cell builds the mask
+    with it; the block carries it as ``block.attn_mask``).
     """
     return SWIN_BLOCK_FORWARD.check(fn)
 
@@ -312,6 +333,13 @@ RATES_MISTAKES = (
         lambda depths, r: [[r * i / max(1, len(depths) - 1)] * d for i, d in enumerate(depths)],
         "your rates rise per stage, not per block: every block has its own rate, rising linearly over "
         f"all blocks of the model {_DROP_PATH}.",
+    ),
+    Mistake(
+        "reversed",
+        lambda depths, r: [list(reversed(v)) for v in reversed(_split(torch.linspace(0, r, sum(depths)).tolist(),
+                                                                       depths))],
+        "your rates run backwards: the first block must get 0 and the last drop_path_rate (deeper blocks are "
+        f"dropped more often), yours start at drop_path_rate {_DROP_PATH}.",
     ),
     Mistake(
         "flat-list",
@@ -424,6 +452,12 @@ SHIFTED_BLOCKS_SWIN_T = Question(
         Mistake("all-blocks", _ALL_BLOCKS,
                 f"{_ALL_BLOCKS} is every block: W-MSA (shift 0) and SW-MSA (shift M // 2) alternate, and only "
                 f"the SW-MSA blocks of stages whose map is larger than a window shift {_STAGES}."),
+        Mistake("all-blocks-of-shifting-stages", 2 * _SHIFTED,
+                f"you counted every block of the stages whose map is larger than a window: in each stage "
+                f"W-MSA (shift 0) and SW-MSA blocks alternate, and only the SW-MSA ones shift {_STAGES}."),
+        Mistake("stage-1-only", _SHIFTED // 2,
+                f"you let only stage 1 shift: a block keeps its shift when min(H, W) > M; with M = "
+                f"{QUESTION_WINDOW}, check stage 2's map as well {_STAGES}."),
     ),
     summary=f"how many of Swin-T's 12 blocks (224x224 input) really shift their windows with M = {QUESTION_WINDOW}",
 )
@@ -535,6 +569,44 @@ MASK_3D_MISTAKES = (
         "(notebook 06, section 2. The block, built by hand).",
     ),
     Mistake(
+        "windows-reversed",
+        lambda D, H, W, window, shift: _mask_from_labels(
+            _labels_3d(D, H, W, shift, window), window, "(nd md) (nh mh) (nw mw) -> (nw nh nd) (md mh mw)"),
+        "your windows are in the wrong order, (w, h, d) with the frame index fastest: order them row-major "
+        "over (d, h, w), as the block's window partition does: window (i, j, k) is at index "
+        "i*(H/Mh)*(W/Mw) + j*(W/Mw) + k (notebook 03, section 2. Window partition and reverse).",
+    ),
+    Mistake(
+        "tokens-reversed",
+        lambda D, H, W, window, shift: _mask_from_labels(
+            _labels_3d(D, H, W, shift, window), window, "(nd md) (nh mh) (nw mw) -> (nd nh nw) (mw mh md)"),
+        "your windows are in the right order, but inside each window the tokens are numbered (w, h, d), the "
+        "frame fastest: token 1 must be the right neighbour of token 0 (same frame, same row). Flatten each "
+        "window (md mh mw), row-major (notebook 03, section 2. Window partition and reverse).",
+    ),
+    Mistake(
+        "minus-inf",
+        lambda D, H, W, window, shift: _mask_from_labels(_labels_3d(D, H, W, shift, window), window,
+                                                         across=float("-inf")),
+        "your mask uses -inf where Video Swin, like Swin, uses -100 (MASK_VALUE): fill the entries across "
+        "regions with -100.0 (notebook 04, section −100 versus −∞ in float32, float16 and bfloat16).",
+    ),
+    Mistake(
+        "shift-reversed",
+        lambda D, H, W, window, shift: _mask_from_labels(_labels_3d(D, H, W, tuple(shift)[::-1], window), window),
+        "your shifts are on the wrong axes: shift = (sd, sh, sw) is in the order of the axes (D, H, W); you "
+        "cut D with sw and W with sd " + MASK_04 + ".",
+    ),
+    Mistake(
+        "labels-not-unique",
+        lambda D, H, W, window, shift: _mask_from_labels(
+            sum(_bands_3d(L, M, sx)[tuple(slice(None) if a == k else None for a in range(3))]
+                for k, (L, M, sx) in enumerate(zip((D, H, W), window, shift))), window),
+        "your labels are band_d + band_h + band_w: different regions get the same label (bands (1, 0, 0) and "
+        "(0, 1, 0) both give 1), so their tokens see each other. Give every (time, row, column) band triple "
+        "its own label, 9*band_d + 3*band_h + band_w " + MASK_04 + ".",
+    ),
+    Mistake(
         "inverted",
         lambda D, H, W, window, shift: _mask_from_labels(_labels_3d(D, H, W, shift, window), window,
                                                          inside=MASK_VALUE, across=0.0),
@@ -562,8 +634,8 @@ def _explain_mask_3d(case: Case, expected: torch.Tensor, got) -> str:
 
 SHIFTED_WINDOW_MASK_3D = Exercise(
     name="shifted_window_mask_3d",
-    notebook=NOTEBOOK,
-    section=BLOCK_SECTION,
+    notebook="04_shifted_windows",  # the mask is built there; notebook 06 only uses it
+    section="4. The regions and the −100 mask, built by hand",
     reference=_mask_3d,
     cases=_mask_3d_cases,
     mistakes=MASK_3D_MISTAKES,
@@ -579,7 +651,9 @@ def check_shifted_window_mask_3d(fn) -> Result:
 
     Cases: 2x2x2 (one window) to 8x14x14 (Video Swin-T's window (8, 7, 7), shift (4, 3, 3)), with shift 0
     along one axis in two of them. Recognised mistakes: the time axis not cut into regions, the labels
-    placed on the original video, windows or tokens with time fastest, the mask inverted, a boolean mask.
+    placed on the original video, windows or tokens with time fastest or in (w, h, d) order, -inf, the
+    shifts on the wrong axes, labels that are not unique (a sum of bands), the mask inverted, a boolean
+    mask. Generic reports point to notebook 04, section 4, where the mask is built.
     """
     return SHIFTED_WINDOW_MASK_3D.check(fn)
 
