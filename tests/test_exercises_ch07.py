@@ -102,7 +102,23 @@ SCHEDULE_WRONG = [
     (wrong_full_cosine, "full-cosine", "full cosine period"),
     (wrong_not_rescaled, "cosine-not-rescaled", "goes down to -1"),
     (wrong_no_clamp, "no-clamp", "clamp the progress at 1"),
+    # the student-tester's, with 0 after total_steps as learners write it
+    (lambda s, w, T: (s + 1) / w if s < w else (0.0 if s >= T else 0.5 * (1 + math.cos(math.pi * (s - w) / T))),
+     "progress-over-total-then-zero", "not by total_steps"),
+    (lambda s, w, T: (s + 1) / w if s < w else (0.0 if s >= T else 0.5 * (1 - math.cos(math.pi * (s - w) / (T - w)))),
+     "one-minus-cos", "RISES"),
+    (lambda s, w, T: (s + 1) / w if s < w else (0.0 if s >= T else math.cos(math.pi / 2 * (s - w) / (T - w))),
+     "quarter-cosine", "quarter cosine"),
+    (lambda s, w, T: (s + 1) / w if s < w else (0.0 if s >= T else 0.5 * (1 + math.cos(math.pi * (s - w + 1) / (T - w)))),
+     "progress-one-step-ahead", "one step ahead"),
+    (lambda s, w, T: (s + 1) / w if s < w else (0.0 if s >= T else 0.5 * (1 + math.cos(math.pi * (s - w) / (T - w - 1)))),
+     "denominator-minus-one", "one step early"),
 ]
+
+
+def test_a_learning_rate_instead_of_the_multiplier_is_named():
+    result = check_warmup_cosine(lambda s, w, T: warmup_cosine(s, w, T) * 0.004)
+    assert result.mistake == "learning-rate-not-multiplier" and "multiplier" in str(result), str(result)
 
 
 def test_schedule_catalogue_is_covered():
@@ -247,7 +263,31 @@ CROP_WRONG = [
     (lambda im, dy, dx, f, p: _crop(im, dy, dx, f, p, mode="circular"), "rolled-not-padded", "wrap around"),
     (lambda im, dy, dx, f, p: _crop(im, dy, dx, f, p, shift=p), "offsets-minus-padding",
      "without subtracting the padding"),
+    (lambda im, dy, dx, f, p: _crop_student(im, dy, dx, f, p, mirror=0), "mirror-off-by-one", "shifted by one"),
+    (lambda im, dy, dx, f, p: _crop_student(im, dy, dx, f, p, pad=(0, 2 * p, 0, 2 * p)), "padding-one-side",
+     "bottom and right"),
+    (lambda im, dy, dx, f, p: _crop_student(im, dy, dx, f, p, channels_last=True), "channels-last",
+     "channels last"),
+    (lambda im, dy, dx, f, p: torch.stack([(lambda c: c.flip(-1) if f[b] else c)(
+        F.pad(im.float(), (p,) * 4, mode="reflect").to(im.dtype)[b, :, dy[b]:dy[b] + im.shape[2], dx[b]:dx[b] + im.shape[3]])
+        for b in range(im.shape[0])]), "reflect-padding", "reflect padding"),
 ]
+
+
+def _crop_student(images, dy, dx, flip, p, mirror=1, pad=None, channels_last=False):
+    B, C, H, W = images.shape
+    padded = F.pad(images, pad if pad is not None else (p, p, p, p))
+    rows = dy[:, None] + torch.arange(H)
+    cols = torch.where(flip[:, None], dx[:, None] + (W - mirror - torch.arange(W)), dx[:, None] + torch.arange(W))
+    b = torch.arange(B)[:, None, None]
+    if channels_last:
+        return padded[b, :, rows[:, :, None], cols[:, None, :]]
+    return padded.permute(0, 2, 3, 1)[b, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+
+def test_the_flip_first_report_does_not_answer_question_1():
+    report = str(check_crop_flip(CROP_WRONG[3][0]))
+    assert "same distribution" not in report and "2*padding - dx" not in report, report
 
 
 def test_crop_catalogue_is_covered():
@@ -259,7 +299,8 @@ def test_crop_mistakes_are_diagnosed(fn, name, phrase):
     result = check_crop_flip(fn)
     assert result.status == "failed" and result.mistake == name, result.report
     assert phrase in str(result) and "notebook 07" in str(result)
-    assert "(0 = padding)" in str(result)  # the picture of where each pixel was read from
+    if name != "channels-last":  # a result of another shape gets no picture
+        assert "(0 = padding)" in str(result)  # the picture of where each pixel was read from
 
 
 def test_crop_stubs_errors_and_wrong_answers():
@@ -393,7 +434,15 @@ LOSS_WRONG = [(smoothed_other_classes, "eps-over-K-minus-1", "OTHER K-1 classes"
               (smoothed_summed, "sum-over-batch", "summed the loss over the images"),
               (smoothed_batch_softmax, "softmax-over-batch", "softmax runs over the batch"),
               (smoothed_class_sum, "uniform-term-summed", "sums -log p_k over the K classes"),
-              (smoothed_log_softmax_by_hand, "log-of-softmax", "torch.log(torch.softmax(...))")]
+              (smoothed_log_softmax_by_hand, "log-of-softmax", "torch.log(torch.softmax(...))"),
+              (lambda l, t, e: -(((1 - e) * F.one_hot(t, l.shape[-1]).to(l.dtype) + e / l.shape[-1]
+                                  * (1 - F.one_hot(t, l.shape[-1]).to(l.dtype))) * l.log_softmax(-1)).sum(-1).mean(),
+               "eps-over-K-not-on-target", "1 - eps only"),
+              (lambda l, t, e: (((1 - e) * F.one_hot(t, l.shape[-1]).to(l.dtype) + e / l.shape[-1])
+                                * l.log_softmax(-1)).sum(-1).mean(), "sign-flipped", "negative"),
+              (lambda l, t, e: -(((1 - e) * F.one_hot(t, l.shape[-1]).to(l.dtype) + e / l.shape[-1])
+                                 * l.log_softmax(-1)).mean(), "mean-over-classes-too", "mean over the classes"),
+              (lambda l, t, e: smoothed_mix(l, t, e).reshape(1), "shape-1", "shape [1]")]
 
 
 def test_smoothed_cross_entropy_mistakes_are_named():
@@ -417,7 +466,7 @@ def test_smoothed_cross_entropy_stubs_errors_and_odd_answers():
     for fn in (stub, lambda *args: None, None):
         assert check_smoothed_cross_entropy(fn).status == "not attempted"
     assert check_smoothed_cross_entropy(lambda logits, t, eps: logits[t[0] + 100]).status == "error"
-    for odd in (lambda *a: smoothed_mix(*a).item(), lambda *a: smoothed_mix(*a)[None],
+    for odd in (lambda *a: smoothed_mix(*a).item(), lambda *a: smoothed_mix(*a)[None, None],
                 lambda *a: smoothed_mix(*a).float() if a[0].dtype == torch.float64 else smoothed_mix(*a),
                 lambda *a: smoothed_mix(*a) + 0.5, lambda *a: "loss"):
         result = check_smoothed_cross_entropy(odd)

@@ -103,6 +103,11 @@ def _cos(step, w, t):
 
 
 
+def _decay(rule):
+    """A decay rule written as learners write it: the rule up to total_steps, 0 after."""
+    return lambda s, w, t: 0.0 if s >= t else rule(s, w, t)
+
+
 def _boundary_curve(warmup_steps, total_steps, last_step):
     def multiplier(step, w, t):
         return (step + 1) / w if step <= w else _cos(step, w, t)
@@ -156,7 +161,65 @@ SCHEDULE_MISTAKES = (
         "goes on): clamp the progress at 1, min(progress, 1.0), so that the multiplier stays 0 "
         f"(notebook 07, section {SCHEDULE_SECTION}).",
     ),
+    Mistake(
+        "progress-over-total-then-zero", _schedule(_warm, _decay(lambda s, w, t: 0.5 * (1 + math.cos(math.pi * (s - w) / t)))),
+        "your cosine is still above 0 just before total_steps and then drops to 0: the decay lasts "
+        "total_steps - warmup_steps steps, so divide (step - warmup_steps) by (total_steps - warmup_steps), "
+        f"not by total_steps (notebook 07, section {SCHEDULE_SECTION}).",
+    ),
+    Mistake(
+        "one-minus-cos", _schedule(_warm, _decay(lambda s, w, t: 0.5 * (1 - math.cos(math.pi * (s - w) / (t - w))))),
+        "your decay RISES from 0 to 1: 0.5 * (1 - cos(pi * progress)) is the cosine upside down; after the "
+        "warm-up the multiplier starts at 1 and falls to 0, 0.5 * (1 + cos(pi * progress)) "
+        f"(notebook 07, section {SCHEDULE_SECTION}).",
+    ),
+    Mistake(
+        "quarter-cosine", _schedule(_warm, _decay(lambda s, w, t: math.cos(math.pi / 2 * (s - w) / (t - w)))),
+        "your decay is a quarter cosine, cos(pi/2 * progress): it falls slowly at first and steeply at the end. "
+        "Swin's is half a cosine rescaled to [0, 1], 0.5 * (1 + cos(pi * progress)) "
+        f"(notebook 07, section {SCHEDULE_SECTION}).",
+    ),
+    Mistake(
+        "progress-one-step-ahead",
+        _schedule(_warm, _decay(lambda s, w, t: 0.5 * (1 + math.cos(math.pi * (s - w + 1) / (t - w))))),
+        "your progress is one step ahead, (step - warmup_steps + 1): at step warmup_steps the cosine must "
+        "still be at 1 (progress 0), so progress = (step - warmup_steps) / (total_steps - warmup_steps) "
+        f"(notebook 07, section {SCHEDULE_SECTION}).",
+    ),
+    Mistake(
+        "denominator-minus-one",
+        _schedule(_warm, _decay(lambda s, w, t: 0.5 * (1 + math.cos(math.pi * (s - w) / max(1, t - w - 1))))),
+        "your cosine reaches 0 one step early, at total_steps - 1: divide by (total_steps - warmup_steps), "
+        "so that the multiplier is 0 at step total_steps "
+        f"(notebook 07, section {SCHEDULE_SECTION}).",
+    ),
 )
+
+
+def _proportional(expected, got) -> bool:
+    """True when ``got`` is ``expected`` times one constant other than 1 (a learning rate, not the multiplier)."""
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or expected.abs().max() == 0:
+        return False
+    k = float(got.abs().max() / expected.abs().max())
+    return abs(k - 1) > 1e-6 and torch.allclose(got.double(), k * expected.double(), rtol=1e-6, atol=1e-12)
+
+
+SCALED = Mistake(
+    "learning-rate-not-multiplier", None,
+    "your curve has the right shape but another scale: you return the learning rate (the multiplier times a "
+    "peak rate), or scale it by a constant. Return the multiplier itself, 1 at the end of the warm-up; the "
+    f"optimizer multiplies it by the base learning rate (notebook 07, section {SCHEDULE_SECTION}).",
+)
+
+
+class _ScheduleExercise(Exercise):
+    """After the catalogue, a curve proportional to the right one is diagnosed as a learning rate."""
+
+    def diagnose(self, case: Case, got, **context):
+        found = super().diagnose(case, got, **context)
+        if found is None and _proportional(self.reference(*case.args), got):
+            return SCALED
+        return found
 
 
 def _explain_schedule(case: Case, expected: torch.Tensor, got) -> str:
@@ -176,7 +239,7 @@ def _explain_schedule(case: Case, expected: torch.Tensor, got) -> str:
     return "\n".join(lines)
 
 
-WARMUP_COSINE = Exercise(
+WARMUP_COSINE = _ScheduleExercise(
     name="warmup_cosine",
     notebook=NOTEBOOK,
     section=SCHEDULE_SECTION,
@@ -329,11 +392,8 @@ CROP_MISTAKES = (
         "flip-before-crop",
         _mistake(_rows, lambda dy, dx, f, p, H, W: torch.where(
             f[:, None], (W + 2 * p - 1) - (dx[:, None] + _i(W, dx)), dx[:, None] + _i(W, dx))),
-        "you flipped the padded image and then cropped at (dy, dx): that is the crop at column offset "
-        "2*padding - dx, mirrored, a different image unless dx = padding. Crop first, at (dy, dx), then "
-        "mirror the crop: column dx + (W - 1 - j). (As a random augmentation both orders give the same "
-        "distribution, but for given offsets the crop is the one at (dy, dx).) "
-        f"(notebook 07, section {CROP_SECTION}).",
+        "you flipped the padded image and then cropped at (dy, dx): the task crops first, at (dy, dx), then "
+        f"mirrors the crop, column dx + (W - 1 - j) (notebook 07, section {CROP_SECTION}).",
     ),
     Mistake(
         "dy-dx-swapped",
@@ -355,6 +415,35 @@ CROP_MISTAKES = (
         "where the crop goes past the image your pixels wrap around from the opposite side (a cyclic "
         "shift, like torch.roll, or indices modulo H and W): the crop reads a zero-padded image, so "
         f"those pixels are 0 (notebook 07, section {CROP_SECTION}).",
+    ),
+    Mistake(
+        "mirror-off-by-one",
+        _mistake(_rows, lambda dy, dx, f, p, H, W: torch.where(f[:, None], dx[:, None] + (W - _i(W, dx)),
+                                                               dx[:, None] + _i(W, dx))),
+        "your mirrored columns are shifted by one: column j of a flipped crop is dx + (W - 1 - j), so that "
+        f"j = 0 reads the crop's last column, dx + W - 1 (notebook 07, section {CROP_SECTION}).",
+    ),
+    Mistake(
+        "padding-one-side",
+        lambda images, dy, dx, f, p: _gather(F.pad(images, (0, 2 * p, 0, 2 * p)), _rows(dy, dx, f, p, *images.shape[2:]),
+                                             _cols(dy, dx, f, p, *images.shape[2:])),
+        "you put all the padding at the bottom and right, F.pad(images, (0, 2p, 0, 2p)): pad p on each of the "
+        f"four sides, F.pad(images, (p, p, p, p)) (notebook 07, section {CROP_SECTION}).",
+    ),
+    Mistake(
+        "channels-last",
+        lambda images, dy, dx, f, p: _gather(F.pad(images, (p,) * 4), _rows(dy, dx, f, p, *images.shape[2:]),
+                                             _cols(dy, dx, f, p, *images.shape[2:])).permute(0, 2, 3, 1),
+        "your crops are right but channels last, [B, H, W, C]: indexing padded[b, :, rows, cols] with "
+        "advanced indices around the ':' moves the channel axis to the end. Permute back to [B, C, H, W] "
+        f"(notebook 07, section {CROP_SECTION}).",
+    ),
+    Mistake(
+        "reflect-padding",
+        lambda images, dy, dx, f, p: _gather(F.pad(images.double(), (p,) * 4, mode="reflect").to(images.dtype),
+                                             _rows(dy, dx, f, p, *images.shape[2:]), _cols(dy, dx, f, p, *images.shape[2:])),
+        "where the crop goes past the image your pixels mirror the image (reflect padding): the padding is "
+        f"zeros, F.pad(images, (p, p, p, p)) (notebook 07, section {CROP_SECTION}).",
     ),
     Mistake(
         "offsets-minus-padding",
@@ -495,6 +584,30 @@ LOSS_MISTAKES = (
         "your smoothing term sums -log p_k over the K classes: the uniform part of the target gives each "
         "class eps/K, so the term is eps * MEAN_k(-log p_k), not eps * sum_k(-log p_k). "
         f"loss = (1 - eps) CE + eps * mean_k(-log p_k) {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "eps-over-K-not-on-target",
+        lambda logits, t, eps: _loss_with(logits, t, 1 - eps, eps / logits.shape[-1]),
+        "your target class gets 1 - eps only: the uniform part eps/K goes to EVERY class, the target too, so "
+        f"q = (1 - eps) one_hot + eps/K, the target getting 1 - eps + eps/K {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "sign-flipped",
+        lambda logits, t, eps: -F.cross_entropy(logits, t, label_smoothing=eps),
+        "your loss is negative: a cross-entropy is -sum_k q_k log p_k, positive, since log p_k <= 0 (did "
+        f"you forget the minus sign?) {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "mean-over-classes-too",
+        lambda logits, t, eps: F.cross_entropy(logits, t, label_smoothing=eps) / logits.shape[-1],
+        "you took the mean over the classes as well as over the images (.mean() of the [B, K] products): "
+        f"sum over the K classes, then average over the batch {_WHERE_LOSS}.",
+    ),
+    Mistake(
+        "shape-1",
+        lambda logits, t, eps: F.cross_entropy(logits, t, label_smoothing=eps).reshape(1),
+        "your loss has shape [1]: a loss is a 0-d tensor (what .mean() or .sum() give), shape [] "
+        f"{_WHERE_LOSS}.",
     ),
     Mistake(
         "log-of-softmax",
