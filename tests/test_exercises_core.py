@@ -335,3 +335,11 @@ def test_a_mistake_is_named_only_when_it_agrees_on_every_case():
                         mistakes=(Mistake("doubled", lambda a: 2 * a, "you doubled a"),))
     assert exercise.check(lambda a: 2 * a).mistake == "doubled"
     assert exercise.check(lambda a: a + 2).mistake is None  # 4 on the first case too, but not the same mistake
+
+
+def test_a_case_the_learner_gets_right_does_not_rule_a_mistake_out():
+    exercise = Exercise(name="f", notebook="03_x", section="5. S", reference=lambda a: a * a,
+                        cases=lambda: [Case("a = 2", (2,)), Case("a = 3", (3,)), Case("a = 0", (0,))],
+                        mistakes=(Mistake("plus-one", lambda a: a * a + 1, "you added one"),))
+    # right on a = 0 (a special case handled), wrong as the mistake elsewhere
+    assert exercise.check(lambda a: 0 if a == 0 else a * a + 1).mistake == "plus-one"

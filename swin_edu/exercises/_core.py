@@ -669,9 +669,9 @@ class Exercise:
 
         A mistake can coincide with another wrong answer on one case (on a square map two
         transpositions agree; on an 8x8 map with M = 4, hw = M^3): so the learner's ``fn`` is also run
-        on the other ``cases``, and only a mistake that agrees with it on every case where both give
-        an answer is named: first one that gives the learner's answer on every case, else one that
-        cannot run on (or gives None for) the cases where it differs.
+        on the other ``cases``, and only a mistake that agrees with it on every case where the learner's
+        answer is wrong is named: first one that gives the learner's answer on all those cases, else one
+        that cannot run on (or gives None for) the cases where it differs.
         """
         matching = [m for m in self.mistakes if self._produces(m, case, got)]
         if matching and fn is not None:
@@ -680,9 +680,11 @@ class Exercise:
                 if other is case:
                     continue
                 try:
-                    outputs.append((other, fn(*_clone(other.args))))
+                    out = fn(*_clone(other.args))
                 except Exception:  # the learner's code fails there: that case cannot decide
                     continue
+                if _value_problem(self.reference(*_clone(other.args)), out, self.atol, self.rtol) is not None:
+                    outputs.append((other, out))  # a case the learner gets right says nothing against a mistake
             strict = [m for m in matching if all(self._produces(m, c, out) for c, out in outputs)]
             matching = strict or [m for m in matching if all(self._consistent(m, c, out) for c, out in outputs)]
         return matching[0] if matching else None
