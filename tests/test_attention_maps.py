@@ -53,6 +53,7 @@ def reference_map(model, images, stage, block, q):
         return logits.flatten(2).softmax(-1).view(B, nH, H, W), allowed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", [0, 1], ids=["W-MSA", "SW-MSA"])
 def test_map_matches_brute_force_everywhere(setup, block):
     model, images = setup
@@ -75,6 +76,7 @@ def test_wmsa_support_is_the_query_window(setup):
     assert torch.equal(support, expected)
 
 
+@pytest.mark.slow
 def test_swmsa_support_inside_shifted_window_and_region(setup):
     model, images = setup
     M, s = 4, 2

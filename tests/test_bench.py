@@ -32,6 +32,7 @@ def test_bench_time_limit_skips_and_still_writes(tmp_path, capsys):
     assert json.loads((tmp_path / "b.json").read_text())["logits"]["cifar"]["bf16"] is None  # CPU: no bf16
 
 
+@pytest.mark.slow
 def test_a_row_is_in_the_file_from_its_start(tmp_path, monkeypatch):
     """A hard timeout may kill the bench inside a row: the file must already show the row as started,
     then each mode as it is measured (it used to be written only after the whole row)."""
@@ -49,11 +50,13 @@ def test_a_row_is_in_the_file_from_its_start(tmp_path, monkeypatch):
     assert json.loads(path.read_text())["rows"][0]["status"] == "done"
 
 
+@pytest.mark.slow
 def test_logits_difference_is_small():
     diff = bench.logits_difference("cifar", "cpu", batch=2)
     assert diff["fp32"] < 1e-4 and diff["same_argmax"] and diff["bf16"] is None
 
 
+@pytest.mark.slow
 def test_bench_builds_identical_models():
     ours, theirs = bench.build_pair("cifar", "cpu")
     x = torch.randn(2, 3, 32, 32)
@@ -61,6 +64,7 @@ def test_bench_builds_identical_models():
         torch.testing.assert_close(ours.eval()(x), theirs.eval()(x), atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_swin_edu_saves_no_more_activations_than_timm():
     """Memory of a training step is mostly what autograd saves for backward: counted exactly."""
     ours, theirs = bench.build_pair("cifar", "cpu")

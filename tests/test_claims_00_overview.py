@@ -98,6 +98,7 @@ def test_every_block_costs_12HWC2_plus_2M2HWC_plus_2HWC(name):
             assert block.flops() == 12 * H * W * C**2 + 2 * M * M * H * W * C + 2 * H * W * C
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CONFIGS)
 def test_windowed_attention_pairs_are_linear_in_the_tokens(name):
     for layer in _model(name).layers:
@@ -108,6 +109,7 @@ def test_windowed_attention_pairs_are_linear_in_the_tokens(name):
         assert num_windows * (M * M) ** 2 == H * W * M * M   # each token scores the M^2 tokens of its window
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SMALL)
 def test_shapes_shift_rule_and_logits_by_hand(name):
     config, model = CONFIGS[name], _model(name)

@@ -66,6 +66,7 @@ def test_step2_trains_and_keeps_the_results_small(tmp_path):
     assert "already built" in (out / "train.log").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
 def test_steps_1_and_2_refuse_to_fall_back_to_the_cpu(tmp_path):
     """Without a usable GPU, steps 1 and 2 stop at once and say why (they used to measure and train

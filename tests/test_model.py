@@ -125,6 +125,7 @@ def test_wrong_checkpoint_names_layout_and_keys():
         se.load_weights(small, se.swin_t(num_classes=10).state_dict())
 
 
+@pytest.mark.slow
 def test_compile_fullgraph_on_cpu():
     """One graph, no break (fullgraph=True): aot_eager traces the same graph as inductor without
     spending half a minute generating C++ (the inductor path runs in tests/test_training.py)."""

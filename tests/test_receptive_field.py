@@ -96,6 +96,7 @@ def _windows_per_axis(r: int, side: int, M: int, s: int) -> list[int]:
     return [r // M]
 
 
+@pytest.mark.slow
 def test_wmsa_then_swmsa_reaches_four_two_or_one_windows_on_a_non_square_map():
     H, W, M, dim = 14, 21, 7, 8
     s = M // 2
@@ -127,6 +128,7 @@ def test_corner_leak_in_float64_reaches_the_four_corner_windows_but_is_not_reach
     assert torch.equal(reached_tokens(f), own)
 
 
+@pytest.mark.slow
 def test_stage_footprints_num_heads():
     kwargs = dict(img_size=32, patch_size=4, window_size=4, depths=(2, 2), position=(1, 1))
     assert torch.equal(stage_footprints(**kwargs)[1], stage_footprints(**kwargs, num_heads=(1, 2))[1])

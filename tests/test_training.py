@@ -311,6 +311,7 @@ def test_time_guard_does_not_count_the_first_steps_compilation(monkeypatch):
     assert history["epoch_time"] == [103.0, 4.0, 4.0]
 
 
+@pytest.mark.slow
 def test_no_host_sync_per_step_without_a_progress_bar(monkeypatch):
     """Without a bar, the loss and accuracy are read once per epoch (.item() waits for the GPU)."""
     x, y = tiny_data(192)
@@ -326,6 +327,7 @@ def test_no_host_sync_per_step_without_a_progress_bar(monkeypatch):
     assert len(calls) == 2  # the epoch's loss and accuracy
 
 
+@pytest.mark.slow
 def test_compile_error_in_the_first_step_falls_back_to_eager(monkeypatch):
     class Broken(torch.nn.Module):  # what a compiled model whose lowering fails does
         def forward(self, x):
