@@ -155,10 +155,11 @@ def test_the_gpu_recipe_as_it_runs_on_cuda_smoke_tested_on_the_cpu(tmp_path, mon
         return model
 
     monkeypatch.setattr(train, "swin_cifar", cuda_like_model)
-    recipe = dataclasses.replace(RECIPES["gpu"], epochs=1, time_limit=None)
-    info = train.run(recipe, tmp_path / "out", name="gpu", device="cpu", synthetic=2 * recipe.batch_size,
+    recipe = dataclasses.replace(RECIPES["gpu"], epochs=1, time_limit=None, batch_size=32)  # a CPU-sized batch
+    info = train.run(recipe, tmp_path / "out", name="gpu", device="cpu", synthetic=64,
                      weights_dir=tmp_path / "w", progress=False)
     assert info["compiled"] and info["compile_error"] is None and info["synthetic"]
-    assert info["epochs_done"] == 1 and info["train_images"] == 2 * recipe.batch_size
+    assert info["epochs_done"] == 1 and info["train_images"] == 64
     assert set(dtypes) == {torch.bfloat16}
-    assert info["settings"]["augment"]["trivial_augment"] and info["settings"]["batch_size"] == recipe.batch_size
+    assert info["settings"]["augment"] == dataclasses.asdict(RECIPES["gpu"].augment)
+    assert info["settings"]["model"] == RECIPES["gpu"].model and info["settings"]["compile"]
