@@ -23,6 +23,17 @@ __all__ = ["plot_same_offset", "plot_relative_position_index", "plot_relative_po
 QUERY_COLOUR, KEY_COLOUR = "#e6550d", "#3182bd"  # one colour per meaning: query orange, key blue
 
 
+
+def _window_axes(ax, M: int, xlabel: str, ylabel: str) -> None:
+    """An M x M window's axes: one unit per token, row 0 at the top, a tick per row and column."""
+    ax.set_xlim(-0.5, M - 0.5)
+    ax.set_ylim(M - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks(range(M))
+    ax.set_yticks(range(M))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+
 def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, int]) -> Figure:
     """Two (query, key) pairs with the same offset Δ = query − key read the same table entry.
 
@@ -56,13 +67,7 @@ def plot_same_offset(window_size: int, query: tuple[int, int], key: tuple[int, i
         if q != k:
             win.annotate("", xy=(q[1], q[0]), xytext=(k[1], k[0]),
                          arrowprops=dict(arrowstyle="-|>", color="black", lw=2, shrinkA=12, shrinkB=12))
-    win.set_xlim(-0.5, M - 0.5)
-    win.set_ylim(M - 0.5, -0.5)
-    win.set_aspect("equal")
-    win.set_xticks(range(M))
-    win.set_yticks(range(M))
-    win.set_xlabel("column x")
-    win.set_ylabel("row y")
+    _window_axes(win, M, "column x", "row y")
     moved = "the pair and the same pair moved" if other else "the only pair with this offset"
     win.set_title(f"window {M}x{M}: {moved}\nqueries orange, keys blue, arrow key → query = Δ", fontsize=10)
     for a in range(side):
@@ -240,13 +245,7 @@ def plot_query_bias(table: torch.Tensor, window_size: int, query: tuple[int, int
                                         ec="white", lw=1.5))
             win.text(x, y, f"{y * M + x}\n({row - y},{col - x})", ha="center", va="center", fontsize=size,
                      color="white" if is_query else "black")
-    win.set_xlim(-0.5, M - 0.5)
-    win.set_ylim(M - 0.5, -0.5)
-    win.set_aspect("equal")
-    win.set_xticks(range(M))
-    win.set_yticks(range(M))
-    win.set_xlabel("key column x")
-    win.set_ylabel("key row y")
+    _window_axes(win, M, "key column x", "key row y")
     win.set_title(f"window {M}x{M}: query ({row}, {col}) = token {row * M + col} (orange)\n"
                   f"cells: key token j, offset (Δy, Δx) = query − key", fontsize=10)
     shown = idx.imshow(index_row.numpy(), cmap="viridis", vmin=0, vmax=max(side * side - 1, 1),
