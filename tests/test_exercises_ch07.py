@@ -185,10 +185,19 @@ def test_crop_flip_equals_random_crop_flip(shape, padding, dtype, seed):
     assert torch.equal(no_flip, random_crop_flip(images, torch.Generator().manual_seed(seed), padding, flip=False))
 
 
+def _pad0(images, pad):
+    """Zero padding without F.pad, which hw07's crop_flip puts off limits (left, right, top, bottom)."""
+    left, right, top, bottom = pad
+    B, C, H, W = images.shape
+    out = images.new_zeros(B, C, H + top + bottom, W + left + right)
+    out[:, :, top:top + H, left:left + W] = images
+    return out
+
+
 def crop_loop(images, dy, dx, flip, padding):
     """A loop over images: pad, slice, torch.flip."""
     B, C, H, W = images.shape
-    padded = F.pad(images, (padding, padding, padding, padding))
+    padded = _pad0(images, (padding, padding, padding, padding))
     out = []
     for b in range(B):
         y, x = int(dy[b]), int(dx[b])
@@ -213,7 +222,7 @@ def crop_zeros_and_assign(images, dy, dx, flip, padding):
 def crop_torch_gather(images, dy, dx, flip, padding):
     """Batched, with torch.gather along rows then columns."""
     B, C, H, W = images.shape
-    padded = F.pad(images, (padding,) * 4)
+    padded = _pad0(images, (padding,) * 4)
     rows = (dy[:, None] + torch.arange(H))[:, None, :, None].expand(B, C, H, W + 2 * padding)
     picked = padded.gather(2, rows)  # [B, C, H, W+2p]
     j = torch.arange(W)
@@ -221,7 +230,14 @@ def crop_torch_gather(images, dy, dx, flip, padding):
     return picked.gather(3, cols[:, None, None, :].expand(B, C, H, W))
 
 
-@pytest.mark.parametrize("fn", [crop_flip, crop_loop, crop_zeros_and_assign, crop_torch_gather])
+def test_notebook_07s_gather_cell_does_not_answer_crop_flip():
+    # the package's crop_flip is notebook 07's cell: it pads a copy with F.pad, which the homework puts off limits
+    for fn in (crop_flip, lambda im, dy, dx, f, p: crop_loop(F.pad(im, (0, 0, 0, 0)), dy, dx, f, p)):
+        result = check_crop_flip(fn)
+        assert result.status == "failed" and "F.pad" in str(result) and "off limits" in str(result), str(result)
+
+
+@pytest.mark.parametrize("fn", [crop_loop, crop_zeros_and_assign, crop_torch_gather])
 def test_crop_right_answers_pass(fn):
     result = check_crop_flip(fn)
     assert result.passed, result.report
@@ -233,7 +249,7 @@ def _crop(images, dy, dx, flip, padding, mode="zeros", flip_axis=-1, flip_padded
     B, C, H, W = images.shape
     p = padding
     if mode == "zeros":
-        padded = F.pad(images, (p, p, p, p))
+        padded = _pad0(images, (p, p, p, p))
     elif mode == "replicate":
         padded = F.pad(images.double(), (p, p, p, p), mode="replicate").to(images.dtype)
     else:  # circular
@@ -276,7 +292,7 @@ CROP_WRONG = [
 
 def _crop_student(images, dy, dx, flip, p, mirror=1, pad=None, channels_last=False):
     B, C, H, W = images.shape
-    padded = F.pad(images, pad if pad is not None else (p, p, p, p))
+    padded = _pad0(images, pad if pad is not None else (p, p, p, p))
     rows = dy[:, None] + torch.arange(H)
     cols = torch.where(flip[:, None], dx[:, None] + (W - mirror - torch.arange(W)), dx[:, None] + torch.arange(W))
     b = torch.arange(B)[:, None, None]

@@ -563,6 +563,8 @@ class Exercise:
                 if problem is not None:
                     return self._report(case, fn, problem)
             if calls:  # a right answer, but by calling what the exercise asks to write
+                if "off limits" in calls[0]:  # a part the exercise asks to do another way
+                    return self._report(case, fn, f"your function calls {calls[0]}")
                 return self._report(case, fn, f"your function calls {calls[0]}, which does the whole job: the "
                                     "exercise is to write it from its parts")
         used = _uses(fn, self.reference)

@@ -340,6 +340,21 @@ def _crop_cases() -> list[Case]:
     return cases
 
 
+def _zero_pad(images: torch.Tensor, left: int, right: int, top: int, bottom: int) -> torch.Tensor:
+    """Zero padding without F.pad (which the exercise watches for): the catalogue's wrong answers must not
+    trip the learner's rule."""
+    B, C, H, W = images.shape
+    out = images.new_zeros(B, C, H + top + bottom, W + left + right)
+    out[:, :, top:top + H, left:left + W] = images
+    return out
+
+
+def _reflect(k: torch.Tensor, L: int) -> torch.Tensor:
+    """Index k of an axis of length L reflected back into 0..L-1 (reflect padding, edge not repeated)."""
+    k = k.abs()
+    return torch.where(k > L - 1, 2 * (L - 1) - k, k)
+
+
 def _mistake(rows_fn, cols_fn, source="padded"):
     """A wrong crop_flip: rows_fn(dy, dx, flip, p, H, W) -> [B, H], cols_fn(...) -> [B, W] indices
     into the zero-padded images (or, with source="clamp"/"wrap", into the original ones)."""
@@ -347,7 +362,7 @@ def _mistake(rows_fn, cols_fn, source="padded"):
         B, C, H, W = images.shape
         rows, cols = rows_fn(dy, dx, flip, p, H, W), cols_fn(dy, dx, flip, p, H, W)
         if source == "padded":
-            return _gather(F.pad(images, (p,) * 4), rows, cols)
+            return _gather(_zero_pad(images, p, p, p, p), rows, cols)
         if source == "clamp":  # replicate padding: the border pixels repeated
             return _gather(images, (rows - p).clamp(0, H - 1), (cols - p).clamp(0, W - 1))
         return _gather(images, (rows - p) % H, (cols - p) % W)  # "wrap": a cyclic shift, torch.roll
@@ -406,7 +421,7 @@ CROP_MISTAKES = (
         "replicate-padding",
         _mistake(_rows, _cols, source="clamp"),
         "where the crop goes past the image your pixels repeat the image's border (clamped indices, or "
-        "replicate padding): the padding is zeros, F.pad(images, (p, p, p, p)) "
+        "replicate padding): outside the image the crop reads zeros "
         f"(notebook 07, section {CROP_SECTION}).",
     ),
     Mistake(
@@ -425,14 +440,15 @@ CROP_MISTAKES = (
     ),
     Mistake(
         "padding-one-side",
-        lambda images, dy, dx, f, p: _gather(F.pad(images, (0, 2 * p, 0, 2 * p)), _rows(dy, dx, f, p, *images.shape[2:]),
+        lambda images, dy, dx, f, p: _gather(_zero_pad(images, 0, 2 * p, 0, 2 * p), _rows(dy, dx, f, p, *images.shape[2:]),
                                              _cols(dy, dx, f, p, *images.shape[2:])),
-        "you put all the padding at the bottom and right, F.pad(images, (0, 2p, 0, 2p)): pad p on each of the "
-        f"four sides, F.pad(images, (p, p, p, p)) (notebook 07, section {CROP_SECTION}).",
+        "your crop is placed as if all the padding were at the bottom and right: the padding is p pixels on each "
+        "of the four sides, so row dy + i of the padded image is row dy + i - p of the image "
+        f"(notebook 07, section {CROP_SECTION}).",
     ),
     Mistake(
         "channels-last",
-        lambda images, dy, dx, f, p: _gather(F.pad(images, (p,) * 4), _rows(dy, dx, f, p, *images.shape[2:]),
+        lambda images, dy, dx, f, p: _gather(_zero_pad(images, p, p, p, p), _rows(dy, dx, f, p, *images.shape[2:]),
                                              _cols(dy, dx, f, p, *images.shape[2:])).permute(0, 2, 3, 1),
         "your crops are right but channels last, [B, H, W, C]: indexing padded[b, :, rows, cols] with "
         "advanced indices around the ':' moves the channel axis to the end. Permute back to [B, C, H, W] "
@@ -440,10 +456,10 @@ CROP_MISTAKES = (
     ),
     Mistake(
         "reflect-padding",
-        lambda images, dy, dx, f, p: _gather(F.pad(images.double(), (p,) * 4, mode="reflect").to(images.dtype),
-                                             _rows(dy, dx, f, p, *images.shape[2:]), _cols(dy, dx, f, p, *images.shape[2:])),
-        "where the crop goes past the image your pixels mirror the image (reflect padding): the padding is "
-        f"zeros, F.pad(images, (p, p, p, p)) (notebook 07, section {CROP_SECTION}).",
+        lambda images, dy, dx, f, p: _gather(images, _reflect(_rows(dy, dx, f, p, *images.shape[2:]) - p, images.shape[2]),
+                                             _reflect(_cols(dy, dx, f, p, *images.shape[2:]) - p, images.shape[3])),
+        "where the crop goes past the image your pixels mirror the image (reflect padding): outside the image "
+        f"the crop reads zeros (notebook 07, section {CROP_SECTION}).",
     ),
     Mistake(
         "offsets-minus-padding",
@@ -481,6 +497,13 @@ CROP_FLIP = Exercise(
     explain=_explain_crop,
     params=("images", "dy", "dx", "flip", "padding"),
     summary="random crop with zero padding + horizontal flip for a whole batch, as index arithmetic",
+    # notebook 07's cell pads a copy of the batch and gathers from it: the homework reads the original images
+    # and writes the zeros itself, so that copying the cell does not answer it
+    forbidden=lambda *args: [(F.pad, "F.pad, which this exercise puts off limits: read the original images "
+                                     "and put 0 where the crop goes past them (no padded copy of the batch)"),
+                             (torch.constant_pad_nd, "torch.constant_pad_nd, which this exercise puts off limits: "
+                                                     "read the original images and put 0 where the crop goes "
+                                                     "past them")],
 )
 
 
@@ -493,7 +516,10 @@ def check_crop_flip(fn) -> Result:
     Cases: 1 to 8 images, 1 to 3 channels, square and non-square (4x4, 4x6, 8x8, 5x7, 32x32), padding 1
     to 4, uint8, float32 and float64. Recognised mistakes: flips inverted, flips ignored, flipped upside
     down, flipped before cropping, dy and dx swapped, border pixels repeated instead of zeros, wrapped
-    around instead of zeros, offsets shifted by the padding.
+    around instead of zeros, offsets shifted by the padding, the mirror off by one, the padding on one
+    side, channels last, reflect padding. F.pad (and torch.constant_pad_nd) are off limits: the learner
+    reads the original images and writes the zeros (notebook 07's cell, which pads a copy, is not the
+    answer).
     """
     return CROP_FLIP.check(fn)
 
