@@ -615,3 +615,42 @@ def test_more_masked_pairs_mistakes_are_named():
     for value, name in [(-117600.0, "sum-of-mask"), (0, "second-window"), (24, "widths-not-tokens"),
                         (75264, "times-windows")]:
         assert check_masked_pairs_top_right(lambda: value).mistake == name
+
+
+def test_an_off_limits_function_imported_inside_the_function_is_seen():
+    """A student's import inside the body (`from swin_edu import window_partition`) makes a local name the
+    static look used to miss: the copy passed (the second student-tester found it)."""
+    def imports_inside(H, W, M, s):
+        from swin_edu import MASK_VALUE, window_partition
+        labels = window_partition(regions_arithmetic(H, W, M, s)[None, :, :, None], M).flatten(1)
+        return torch.where(labels[:, :, None] == labels[:, None, :], 0.0, MASK_VALUE)
+
+    def imports_the_module(H, W, M, s):
+        import swin_edu.windows
+        labels = swin_edu.windows.window_partition(regions_arithmetic(H, W, M, s)[None, :, :, None], M).flatten(1)
+        return torch.where(labels[:, :, None] == labels[:, None, :], 0.0, -100.0)
+
+    for fn in (imports_inside, imports_the_module):
+        result = check_shifted_window_mask(fn)
+        assert result.status == "failed" and "`window_partition`" in str(result) and "off limits" in str(result), \
+            (fn.__name__, str(result))
+
+    def count_with_the_package():
+        import swin_edu
+        return int((swin_edu.shifted_window_mask(56, 56, 7, 3)[7] != 0).sum())
+
+    inside = check_masked_pairs_top_right(count_with_the_package)
+    assert inside.status == "failed" and "`shifted_window_mask`" in str(inside) and "off limits" in str(inside), str(inside)
+
+
+def test_an_own_helper_named_like_the_package_function_is_not_off_limits():
+    """Importing something allowed from swin_edu (MASK_VALUE) next to one's own `window_partition` is right."""
+    def window_partition(x, M):  # the learner's own, named like swin_edu's
+        return rearrange(x, "b (nh m1) (nw m2) c -> (b nh nw) m1 m2 c", m1=M, m2=M)
+
+    def mask(H, W, M, s):
+        from swin_edu import MASK_VALUE
+        labels = window_partition(regions_arithmetic(H, W, M, s)[None, :, :, None], M).flatten(1)
+        return torch.where(labels[:, :, None] == labels[:, None, :], 0.0, MASK_VALUE)
+
+    assert check_shifted_window_mask(mask).passed, str(check_shifted_window_mask(mask))

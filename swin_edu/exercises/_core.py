@@ -15,9 +15,11 @@ autograders (nbgrader's test cells).
 from __future__ import annotations
 
 import copy
+import dis
 import inspect
 import math
 import numbers
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -364,6 +366,33 @@ def _uses(fn, target) -> str:
             for attribute in names:
                 if getattr(value, attribute, None) is target:
                     return f"`{name}.{attribute}`"
+    return _imported_inside(code, target)
+
+
+def _imported_inside(code, target) -> str:
+    """How ``code`` (or a function nested in it) reaches ``target`` through an ``import`` in its own body,
+    which makes a local name the globals above do not show: ``from swin_edu import x`` (the name x), or
+    ``import swin_edu`` / ``import swin_edu.windows`` followed by an attribute x. Names the code loads as
+    globals are not looked up here: a learner's own helper may share a name with a package function."""
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+        instructions = list(dis.get_instructions(c))
+        attributes = {i.argval for i in instructions if i.opname in ("LOAD_ATTR", "LOAD_METHOD")}
+        module = None
+        for instruction in instructions:
+            if instruction.opname == "IMPORT_NAME":
+                name = instruction.argval
+                module = sys.modules.get(name)
+                parts = name.split(".")
+                for m in [sys.modules.get(".".join(parts[:i])) for i in range(1, len(parts) + 1)]:
+                    for attribute in attributes:
+                        if m is not None and getattr(m, attribute, None) is target:
+                            return f"`{attribute}`"
+            elif instruction.opname == "IMPORT_FROM" and module is not None:
+                if getattr(module, instruction.argval, None) is target:
+                    return f"`{instruction.argval}`"
     return ""
 
 
