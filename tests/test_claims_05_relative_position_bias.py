@@ -11,7 +11,7 @@ from einops import rearrange
 from swin_edu import SwinBlock, WindowAttention, relative_position_bias, relative_position_index
 from swin_edu.analysis import resize_bias_table, same_offset_pair
 
-WINDOWS = [1, 2, 3, 4, 5, 7, 12]
+WINDOWS = [1, 2, 3, 4, 5, 7, pytest.param(12, marks=pytest.mark.slow)]
 
 
 def _offsets(M):
