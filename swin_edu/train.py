@@ -57,7 +57,7 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
         resume: continue from the checkpoint if it exists.
         seed: of the model's initialisation, the shuffling and the augmentation.
         progress: tqdm bars.
-        synthetic: train on this many random images (and test on 1,000) instead of CIFAR-10: a smoke
+        synthetic: train on this many random images (and test on as many, at most 1,000) instead of CIFAR-10: a smoke
             test of the device path (compilation, autocast, speed) whose accuracy means nothing.
 
     Returns:
@@ -77,8 +77,9 @@ def run(recipe: Recipe, out: str | os.PathLike, *, name: str = "custom", data: s
 
     if synthetic:
         g = torch.Generator().manual_seed(seed)
-        train_x, test_x = (torch.randint(0, 256, (k, 3, 32, 32), generator=g, dtype=torch.uint8) for k in (synthetic, 1000))
-        train_y, test_y = (torch.randint(0, 10, (k,), generator=g) for k in (synthetic, 1000))
+        sizes = (synthetic, min(synthetic, 1000))
+        train_x, test_x = (torch.randint(0, 256, (k, 3, 32, 32), generator=g, dtype=torch.uint8) for k in sizes)
+        train_y, test_y = (torch.randint(0, 10, (k,), generator=g) for k in sizes)
     else:
         train_x, train_y = load_cifar10("train", data)
         test_x, test_y = load_cifar10("test", data)
