@@ -34,6 +34,11 @@ def wmsa_macs(H: int, W: int, C: int, M: int) -> int:
     return 4 * H * W * C**2 + 2 * M**2 * H * W * C
 
 
+def _windows_per_image(mask: torch.Tensor | None) -> int:
+    """nW of the shift mask [nW, N, N]; 1 without a mask (the bias is then the same for every window)."""
+    return 1 if mask is None else mask.shape[0]
+
+
 class WindowAttention(nn.Module):
     """Multi-head self-attention inside windows, with relative position bias.
 
@@ -71,8 +76,10 @@ class WindowAttention(nn.Module):
         return relative_position_bias(self.relative_position_bias_table, self.relative_position_index)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """softmax(Q K^T / sqrt(d) + bias_h + mask) V in every window and head, heads joined and projected:
+        windows [B*nW, N, C] (and mask [nW, N, N]) -> [B*nW, N, C]."""
         q, k, v = self._qkv(x, mask)  # each [B*nW, nH, N, d]
-        bias, nW = self._bias(mask), 1 if mask is None else mask.shape[0]  # bias [nW*nH, N, N]
+        bias, nW = self._bias(mask), _windows_per_image(mask)  # bias [nW*nH, N, N]
         if self.fused or (self.fused is None and x.is_cuda):
             # windows grouped by image, [B, nW*nH, N, d]: the one bias broadcasts over the B images
             q, k, v = (rearrange(t, "(b nw) h n d -> b (nw h) n d", nw=nW) for t in (q, k, v))
@@ -86,7 +93,7 @@ class WindowAttention(nn.Module):
         """softmax(Q K^T / sqrt(d) + B + mask) for every window and head: [B*nW, nH, N, N]
         (the explicit path of :meth:`forward`, stopped before the weights multiply V)."""
         q, k, _ = self._qkv(x, mask)
-        return self._softmax(q, k, self._bias(mask), 1 if mask is None else mask.shape[0])
+        return self._softmax(q, k, self._bias(mask), _windows_per_image(mask))
 
     def _softmax(self, q: torch.Tensor, k: torch.Tensor, bias: torch.Tensor, nW: int) -> torch.Tensor:
         """softmax(q k^T * scale + bias), with the logits grouped by image as in the fused path (a view,
@@ -96,7 +103,7 @@ class WindowAttention(nn.Module):
 
     def _qkv(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """[B*nW, N, C] -> q, k, v, each [B*nW, nH, N, d]."""
-        nW = 1 if mask is None else mask.shape[0]
+        nW = _windows_per_image(mask)
         if x.dim() != 3 or x.shape[0] % nW or x.shape[2] != self.dim:
             raise ValueError(f"expected windows [B*nW, N, {self.dim}] with nW = {nW} windows per image (the "
                              f"mask's first axis), got {tuple(x.shape)}")
